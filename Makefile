@@ -1,0 +1,49 @@
+# ext4guard: the two commands a newcomer needs are `make demo` and `make test`.
+# Both install what is missing first (tools/setup.sh: apt packages, .venv, npm compiler).
+
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DEMO   ?= ext4_default
+BUILD  := build
+
+.PHONY: setup demo test lint typecheck pytest ksy seeds seeds-check clean
+
+setup:
+	@bash tools/setup.sh
+
+$(BUILD)/%.img: corpus/seeds/%.img.xz
+	@mkdir -p $(BUILD)
+	xz -dkc $< > $@
+
+demo: setup $(BUILD)/$(DEMO).img
+	$(VENV)/bin/ext4guard info $(BUILD)/$(DEMO).img
+
+test: setup lint typecheck pytest
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check parser server fuzz tests corpus
+
+# mypy resolves ext4guard.* through a link farm: the import packages map onto top-level
+# folders, which the editable install's import hook knows about but mypy does not.
+typecheck:
+	@mkdir -p $(BUILD)/typecheck/ext4guard
+	@for pkg in parser server fuzz; do ln -sfn ../../../$$pkg $(BUILD)/typecheck/ext4guard/$$pkg; done
+	cd $(BUILD)/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
+		-p ext4guard.parser -p ext4guard.server
+
+pytest:
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+# Regenerate parser/_ksy from ksy/*.ksy with the pinned compiler (commit both).
+ksy: setup
+	node ksy/compile.js parser/_ksy
+
+seeds:
+	python3 corpus/build_seeds.py
+
+seeds-check:
+	python3 corpus/build_seeds.py --check
+
+clean:
+	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""The `Filesystem` facade: the one entry point the CLI, the FUSE server and the fuzzers use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Self
+
+from .errors import Ext4Error
+from .group_desc import GroupDesc, read_group_desc
+from .image import Image
+from .superblock import Superblock, read_superblock
+
+
+class Filesystem:
+    """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
+
+    __slots__ = ("image", "superblock")
+
+    def __init__(self, image: Image) -> None:
+        self.image = image
+        self.superblock: Superblock = read_superblock(image)
+
+    @classmethod
+    def open(cls, source: str | os.PathLike[str] | int) -> Self:
+        """Open an image by path, or adopt an already-open read-only file descriptor."""
+        image = Image(source) if isinstance(source, int) else Image.open(source)
+        try:
+            return cls(image)
+        except Ext4Error:
+            image.close()
+            raise
+
+    def close(self) -> None:
+        self.image.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def group(self, group: int) -> GroupDesc:
+        return read_group_desc(self.image, self.superblock, group)
+
+    def groups(self) -> Iterator[GroupDesc | Ext4Error]:
+        """Every group descriptor in order; a damaged one is yielded as its error."""
+        for group in range(self.superblock.group_count):
+            try:
+                yield self.group(group)
+            except Ext4Error as exc:
+                yield exc
