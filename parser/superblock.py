@@ -46,8 +46,18 @@ READABLE_INCOMPAT = frozenset(
     }
 )
 
-#: How a few grammar names read in user-facing feature lists (e2fsprogs spelling).
-_DISPLAY_NAMES = {"is_64bit": "64bit", "largedir": "large_dir", "csum_seed": "metadata_csum_seed"}
+#: Feature names as e2fsprogs prints them (lib/e2p/feature.c), where they differ from the
+#: kernel's names that the grammar uses.
+_DISPLAY_NAMES = {
+    "is_64bit": "64bit",
+    "largedir": "large_dir",
+    "csum_seed": "metadata_csum_seed",
+    "extents": "extent",
+    "recover": "needs_recovery",
+    "gdt_csum": "uninit_bg",
+    "exclude_bitmap": "snapshot_bitmap",
+    "has_snapshot": "snapshot_klist",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,41 @@
+"""The committed seed images, decompressed once per test session.
+
+`SEEDS` lists every `corpus/seeds/NAME.img.xz`; `seed_image(name)` gives a path to the raw
+image (decompressed into a per-user cache keyed by the compressed file's sha256, so a
+changed seed is never served stale) and `seed_manifest(name)` the manifest built from the
+source tree the image was made from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import lzma
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_DIR = ROOT / "corpus" / "seeds"
+SEEDS: list[str] = sorted(p.name.removesuffix(".img.xz") for p in SEED_DIR.glob("*.img.xz"))
+_CACHE = Path(tempfile.gettempdir()) / f"ext4guard-seeds-{os.getuid()}"
+
+
+def seed_image(name: str) -> Path:
+    packed = SEED_DIR / f"{name}.img.xz"
+    digest = hashlib.sha256(packed.read_bytes()).hexdigest()[:16]
+    target = _CACHE / f"{name}-{digest}.img"
+    if not target.exists():
+        _CACHE.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(f".{os.getpid()}.part")
+        with lzma.open(packed) as src, open(partial, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        partial.replace(target)
+    return target
+
+
+def seed_manifest(name: str) -> dict[str, Any]:
+    manifest: dict[str, Any] = json.loads((SEED_DIR / f"{name}.json").read_text())
+    return manifest
