@@ -14,9 +14,10 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import version
 
+from rich.console import Console
+
 from ext4guard.parser.errors import Corruption, Ext4Error
 from ext4guard.parser.filesystem import Filesystem
-from rich.console import Console
 
 from . import info
 

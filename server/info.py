@@ -6,12 +6,13 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.group_desc import GroupDesc
 from ext4guard.parser.superblock import Superblock
-from rich.console import Console
-from rich.table import Table
 
 _HASH_NAMES = (
     "legacy",
