@@ -22,7 +22,9 @@ def test_generated_code_matches_grammar(tmp_path: Path) -> None:
     assert (KSY / "node_modules" / "kaitai-struct-compiler").is_dir(), (
         "the pinned compiler is missing: run tools/setup.sh (npm ci in ksy/)"
     )
-    subprocess.run(["node", str(KSY / "compile.js"), str(tmp_path)], check=True, capture_output=True)
+    subprocess.run(
+        ["node", str(KSY / "compile.js"), str(tmp_path)], check=True, capture_output=True
+    )
     fresh = _python_files(tmp_path)
     committed = _python_files(GENERATED)
     assert fresh, "the compiler produced no Python modules"

@@ -19,11 +19,12 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from kaitaistruct import KaitaiStream, KaitaiStruct, KaitaiStructError
+
 from ext4guard.parser._ksy.ext4_group_desc import Ext4GroupDesc
 from ext4guard.parser._ksy.ext4_image_head import Ext4ImageHead
 from ext4guard.parser._ksy.ext4_inode import Ext4Inode
 from ext4guard.parser._ksy.ext4_superblock import Ext4Superblock
-from kaitaistruct import KaitaiStream, KaitaiStruct, KaitaiStructError
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("mke2fs", "dumpe2fs", "debugfs")),

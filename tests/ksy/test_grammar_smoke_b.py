@@ -22,12 +22,13 @@ from typing import Any
 
 import kaitaistruct
 import pytest
+from kaitaistruct import KaitaiStream, KaitaiStruct
+
 from ext4guard.parser._ksy.ext4_dir import Ext4Dir
 from ext4guard.parser._ksy.ext4_extent import Ext4Extent
 from ext4guard.parser._ksy.ext4_htree import Ext4Htree
 from ext4guard.parser._ksy.ext4_xattr import Ext4Xattr
 from ext4guard.parser._ksy.jbd2 import Jbd2
-from kaitaistruct import KaitaiStream, KaitaiStruct
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("mke2fs", "debugfs", "e2fsck", "dumpe2fs")),
