@@ -9,6 +9,7 @@ from typing import Self
 from .errors import Ext4Error
 from .group_desc import GroupDesc, read_group_desc
 from .image import Image
+from .inode import Inode, inode_location, read_inode
 from .superblock import Superblock, read_superblock
 
 
@@ -42,6 +43,11 @@ class Filesystem:
 
     def group(self, group: int) -> GroupDesc:
         return read_group_desc(self.image, self.superblock, group)
+
+    def inode(self, ino: int) -> Inode:
+        """Inode `ino`, read and verified."""
+        group, _ = inode_location(self.superblock, ino)
+        return read_inode(self.image, self.superblock, self.group(group), ino)
 
     def groups(self) -> Iterator[GroupDesc | Ext4Error]:
         """Every group descriptor in order; a damaged one is yielded as its error."""

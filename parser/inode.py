@@ -1,0 +1,195 @@
+"""Inodes: locate in the inode table, verify the checksum, decode into an `Inode`.
+
+See "Index Nodes" in the kernel's ext4 docs. Inode numbers start at 1 (inode 0 does not
+exist, DESIGN.md checklist 2 and 8); inode n lives in group (n-1) / s_inodes_per_group at
+index (n-1) % s_inodes_per_group of that group's inode table. The checksum covers the whole
+on-disk record (s_inode_size bytes) with the checksum fields taken as zero, seeded with the
+inode number and generation (`ext4_inode_csum()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._ksy.ext4_inode import Ext4Inode
+from .checksum import crc32c_raw
+from .errors import ChecksumMismatch, Corruption, RecordInvalid, Where
+from .group_desc import GroupDesc
+from .image import Image
+from .records import decode
+from .superblock import Superblock
+
+GOOD_OLD_INODE_SIZE = 128
+_CHECKSUM_LO = 0x7C
+_CHECKSUM_HI = 0x82
+
+ROOT_INO = 2
+JOURNAL_INO = 8
+
+#: File types by the top four bits of i_mode, named as `ls --json` reports them.
+FILE_TYPES = {0x1: "fifo", 0x2: "chr", 0x4: "dir", 0x6: "blk", 0x8: "reg", 0xA: "lnk", 0xC: "sock"}
+
+# i_flags bits the parser acts on (EXT4_*_FL).
+FL_INDEX = 0x1000
+FL_HUGE_FILE = 0x40000
+FL_EXTENTS = 0x80000
+FL_VERITY = 0x100000
+FL_EA_INODE = 0x200000
+FL_INLINE_DATA = 0x10000000
+FL_CASEFOLD = 0x40000000
+FL_ENCRYPT = 0x800
+
+
+class InodeUnused(Corruption):
+    """An inode number that the group's metadata says cannot be in use."""
+
+    code = "inode_unused"
+
+
+@dataclass(frozen=True, slots=True)
+class Inode:
+    """One decoded inode. Times are integer nanoseconds since the epoch."""
+
+    ino: int
+    mode: int
+    file_type: str  # one of FILE_TYPES' values, or "unknown"
+    uid: int
+    gid: int
+    size: int
+    links_count: int
+    blocks: int  # in 512-byte sectors, as st_blocks counts them
+    flags: int
+    generation: int
+    file_acl: int
+    i_block: bytes  # the 60 raw bytes: extents, block map, inline data or fast symlink
+    atime_ns: int
+    mtime_ns: int
+    ctime_ns: int
+    crtime_ns: int | None  # None when the record has no i_crtime
+    dtime: int
+    extra_isize: int
+    projid: int
+    version: int
+    inline_area: bytes  # in-inode xattr space: after the extra fields to the record's end
+
+    @property
+    def permissions(self) -> int:
+        return self.mode & 0o7777
+
+    @property
+    def is_dir(self) -> bool:
+        return self.file_type == "dir"
+
+    @property
+    def uses_extents(self) -> bool:
+        return bool(self.flags & FL_EXTENTS)
+
+    @property
+    def has_inline_data(self) -> bool:
+        return bool(self.flags & FL_INLINE_DATA)
+
+
+def _nanoseconds(seconds: int, nsec: int) -> int:
+    return seconds * 1_000_000_000 + nsec
+
+
+def _builder(sb: Superblock, ino: int, raw: bytes, where: Where) -> Any:
+    huge_file = "huge_file" in sb.ro_compat
+    is_64bit = "is_64bit" in sb.incompat
+
+    def build(rec: Any) -> Inode:
+        if not rec.extra_isize_valid:
+            raise RecordInvalid(f"i_extra_isize {rec.i_extra_isize} is not valid", where)
+        # Extra-field nanoseconds above 999,999,999 are corrupt; a reader clamps rather than
+        # inventing a carry into the seconds.
+        nsec = [min(n, 999_999_999) for n in (rec.atime_nsec, rec.mtime_nsec, rec.ctime_nsec)]
+        if huge_file:
+            blocks = rec.blocks_48
+            if rec.i_flags.raw & FL_HUGE_FILE:
+                blocks *= sb.block_size // 512
+        else:
+            blocks = rec.i_blocks_lo
+        inline_start = rec.extra_end if len(raw) > GOOD_OLD_INODE_SIZE else len(raw)
+        return Inode(
+            ino=ino,
+            mode=rec.i_mode,
+            file_type=FILE_TYPES.get(rec.i_mode >> 12, "unknown"),
+            uid=rec.uid,
+            gid=rec.gid,
+            size=rec.size,
+            links_count=rec.i_links_count,
+            blocks=blocks,
+            flags=rec.i_flags.raw,
+            generation=rec.i_generation,
+            file_acl=rec.file_acl_64 if is_64bit else rec.i_file_acl_lo,
+            i_block=bytes(rec.i_block),
+            atime_ns=_nanoseconds(rec.atime_sec, nsec[0]),
+            mtime_ns=_nanoseconds(rec.mtime_sec, nsec[1]),
+            ctime_ns=_nanoseconds(rec.ctime_sec, nsec[2]),
+            crtime_ns=(
+                _nanoseconds(rec.crtime_sec, min(rec.crtime_nsec, 999_999_999))
+                if rec.has_crtime
+                else None
+            ),
+            dtime=rec.i_dtime,
+            extra_isize=rec.i_extra_isize if len(raw) > GOOD_OLD_INODE_SIZE else 0,
+            projid=rec.projid,
+            version=rec.version,
+            inline_area=raw[inline_start:],
+        )
+
+    return build
+
+
+def inode_checksum(sb: Superblock, ino: int, generation: int, raw: bytes) -> tuple[int, int]:
+    """(stored, computed) inode checksum; both masked to 16 bits without i_checksum_hi."""
+    crc = crc32c_raw(sb.checksum_seed, ino.to_bytes(4, "little"))
+    crc = crc32c_raw(crc, generation.to_bytes(4, "little"))
+    crc = crc32c_raw(crc, raw[:_CHECKSUM_LO])
+    crc = crc32c_raw(crc, b"\0\0")
+    crc = crc32c_raw(crc, raw[_CHECKSUM_LO + 2 : GOOD_OLD_INODE_SIZE])
+    stored = int.from_bytes(raw[_CHECKSUM_LO : _CHECKSUM_LO + 2], "little")
+    has_hi = False
+    if len(raw) > GOOD_OLD_INODE_SIZE:
+        extra_isize = int.from_bytes(raw[0x80:0x82], "little")
+        crc = crc32c_raw(crc, raw[GOOD_OLD_INODE_SIZE:_CHECKSUM_HI])
+        offset = _CHECKSUM_HI
+        if GOOD_OLD_INODE_SIZE + extra_isize >= _CHECKSUM_HI + 2:
+            has_hi = True
+            crc = crc32c_raw(crc, b"\0\0")
+            stored |= int.from_bytes(raw[_CHECKSUM_HI : _CHECKSUM_HI + 2], "little") << 16
+            offset += 2
+        crc = crc32c_raw(crc, raw[offset:])
+    return stored, crc if has_hi else crc & 0xFFFF
+
+
+def inode_location(sb: Superblock, ino: int) -> tuple[int, int]:
+    """(group, index in that group's inode table) of inode `ino`, range-checked."""
+    if not 1 <= ino <= sb.inodes_count:
+        raise Corruption(f"inode number {ino} outside 1..{sb.inodes_count}", Where(inode=ino))
+    return divmod(ino - 1, sb.inodes_per_group)
+
+
+def read_inode(image: Image, sb: Superblock, desc: GroupDesc, ino: int) -> Inode:
+    """Read and verify inode `ino`; `desc` is the descriptor of its group (inode_location)."""
+    group, index = inode_location(sb, ino)
+    where = Where(group=group, inode=ino)
+    csum_groups = sb.has_metadata_csum or sb.has_gdt_csum
+    if csum_groups and desc.inode_uninit:
+        raise InodeUnused(f"inode {ino} is in a group whose inode table is uninitialized", where)
+    if csum_groups and index >= sb.inodes_per_group - desc.itable_unused:
+        raise InodeUnused(f"inode {ino} is in the never-used tail of its inode table", where)
+    table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
+    if not sb.first_data_block < desc.inode_table <= sb.blocks_count - table_blocks:
+        raise Corruption(f"inode table at block {desc.inode_table} is outside the fs", where)
+    offset = desc.inode_table * sb.block_size + index * sb.inode_size
+    where = Where(group=group, inode=ino, block=offset // sb.block_size, offset=offset)
+    raw = image.read(offset, sb.inode_size, where)
+    if sb.has_metadata_csum:
+        generation = int.from_bytes(raw[0x64:0x68], "little")
+        stored, computed = inode_checksum(sb, ino, generation, raw)
+        # e2fsprogs accepts an all-zero record (a never-written inode) as valid.
+        if stored != computed and any(raw):
+            raise ChecksumMismatch("inode", stored, computed, where)
+    return decode(Ext4Inode, raw, where, _builder(sb, ino, raw, where))
