@@ -30,8 +30,7 @@ class BlockReader:
         """Raise unless blocks [block, block + count) are real, non-superblock data blocks."""
         if count < 1 or block < self.first_valid or block + count > self.sb.blocks_count:
             raise BlockOutOfRange(
-                f"block {block} (+{count}) outside {self.first_valid}.."
-                f"{self.sb.blocks_count - 1}",
+                f"block {block} (+{count}) outside {self.first_valid}..{self.sb.blocks_count - 1}",
                 where or Where(block=block),
             )
 

@@ -9,6 +9,7 @@ inode number and generation (`ext4_inode_csum()`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +95,7 @@ def _nanoseconds(seconds: int, nsec: int) -> int:
     return seconds * 1_000_000_000 + nsec
 
 
-def _builder(sb: Superblock, ino: int, raw: bytes, where: Where) -> Any:
+def _builder(sb: Superblock, ino: int, raw: bytes, where: Where) -> Callable[[Any], Inode]:
     huge_file = "huge_file" in sb.ro_compat
     is_64bit = "is_64bit" in sb.incompat
 
