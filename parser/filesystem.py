@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from typing import Self
 
+from .blocks import BlockReader
 from .errors import Ext4Error
 from .group_desc import GroupDesc, read_group_desc
 from .image import Image
@@ -16,11 +17,12 @@ from .superblock import Superblock, read_superblock
 class Filesystem:
     """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
 
-    __slots__ = ("image", "superblock")
+    __slots__ = ("blocks", "image", "superblock")
 
     def __init__(self, image: Image) -> None:
         self.image = image
         self.superblock: Superblock = read_superblock(image)
+        self.blocks = BlockReader(image, self.superblock)
 
     @classmethod
     def open(cls, source: str | os.PathLike[str] | int) -> Self:
