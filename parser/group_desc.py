@@ -44,7 +44,9 @@ class GroupDesc:
     inode_bitmap_csum: int
 
 
-def _build(group: int) -> Callable[[Any], GroupDesc]:
+def _build(group: int, flags_valid: bool) -> Callable[[Any], GroupDesc]:
+    # bg_flags mean something only with group descriptor checksums (the kernel's
+    # ext4_has_group_desc_csum() guards every use); without them they are ignored.
     def build(gd: Any) -> GroupDesc:
         return GroupDesc(
             group=group,
@@ -56,9 +58,9 @@ def _build(group: int) -> Callable[[Any], GroupDesc]:
             used_dirs_count=gd.used_dirs_count,
             itable_unused=gd.itable_unused,
             flags=gd.bg_flags.raw,
-            inode_uninit=gd.bg_flags.inode_uninit,
-            block_uninit=gd.bg_flags.block_uninit,
-            itable_zeroed=gd.bg_flags.itable_zeroed,
+            inode_uninit=flags_valid and gd.bg_flags.inode_uninit,
+            block_uninit=flags_valid and gd.bg_flags.block_uninit,
+            itable_zeroed=flags_valid and gd.bg_flags.itable_zeroed,
             checksum=gd.bg_checksum,
             block_bitmap_csum=gd.block_bitmap_csum,
             inode_bitmap_csum=gd.inode_bitmap_csum,
@@ -133,7 +135,8 @@ def read_group_desc(image: Image, sb: Superblock, group: int) -> GroupDesc:
     offset = descriptor_offset(sb, group)
     where = Where(group=group, block=offset // sb.block_size, offset=offset)
     raw = image.read(offset, sb.desc_size, where)
-    desc = decode(Ext4GroupDesc, raw, where, _build(group))
+    flags_valid = sb.has_metadata_csum or sb.has_gdt_csum
+    desc = decode(Ext4GroupDesc, raw, where, _build(group, flags_valid))
     expected = descriptor_checksum(sb, group, raw)
     if expected is not None and expected != desc.checksum:
         raise ChecksumMismatch("group descriptor", desc.checksum, expected, where)

@@ -176,10 +176,12 @@ def read_inode(image: Image, sb: Superblock, desc: GroupDesc, ino: int) -> Inode
     """Read and verify inode `ino`; `desc` is the descriptor of its group (inode_location)."""
     group, index = inode_location(sb, ino)
     where = Where(group=group, inode=ino)
-    csum_groups = sb.has_metadata_csum or sb.has_gdt_csum
-    if csum_groups and desc.inode_uninit:
+    if desc.inode_uninit:
         raise InodeUnused(f"inode {ino} is in a group whose inode table is uninitialized", where)
-    if csum_groups and index >= sb.inodes_per_group - desc.itable_unused:
+    # bg_itable_unused, like bg_flags, counts only with group descriptor checksums.
+    if (
+        sb.has_metadata_csum or sb.has_gdt_csum
+    ) and index >= sb.inodes_per_group - desc.itable_unused:
         raise InodeUnused(f"inode {ino} is in the never-used tail of its inode table", where)
     table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
     if not sb.first_data_block < desc.inode_table <= sb.blocks_count - table_blocks:
