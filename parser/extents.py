@@ -1,0 +1,351 @@
+"""Extent trees: map logical file blocks to physical blocks, checking every node on the way.
+
+See "Extent Tree" in the kernel's "ext4 Data Structures and Algorithms". The root is the
+60-byte `i_block` (4 slots, no checksum tail); every other node fills one block and, with
+metadata_csum, ends in a crc32c tail seeded per inode. Two walks:
+
+- `find_extents` does what the kernel does for a lookup (`ext4_find_extent`): a binary
+  search down one path, then on to the next leaf while the requested range continues.
+  Only the nodes the range needs are read, each once per call.
+- `walk_extent_tree` visits the whole tree for `check`: an explicit stack, a visited set of
+  node blocks, the depth bounded by the root's (<= 5), every read charged to the budget.
+
+At every node the rules of `__ext4_ext_check` / `ext4_valid_extent_entries` apply: magic,
+`eh_max` within the node's capacity, `eh_entries <= eh_max`, depth equal to the parent's
+minus one, keys strictly increasing and inside the parent's key range, leaf extents
+non-empty, non-overlapping and inside the filesystem, and the tail checksum. Nothing here
+recurses, and no loop is sized by an on-disk count beyond a node's capacity.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from ._ksy.ext4_extent import Ext4Extent
+from .blocks import BlockOutOfRange
+from .budget import MAX_TREE_DEPTH, Budget
+from .checksum import crc32c_raw
+from .errors import ChecksumMismatch, Corruption, Where
+from .inode import Inode
+from .records import decode
+
+if TYPE_CHECKING:
+    from .filesystem import Filesystem
+
+__all__ = [
+    "EXT_INIT_MAX_LEN",
+    "MAX_LOGICAL_BLOCKS",
+    "BlockOutOfRange",
+    "Extent",
+    "ExtentBadEntry",
+    "ExtentBadHeader",
+    "ExtentCycle",
+    "ExtentDepthMismatch",
+    "ExtentOrder",
+    "ExtentOverlap",
+    "ExtentTree",
+    "find_extents",
+    "walk_extent_tree",
+]
+
+EXT4_EXT_MAGIC = 0xF30A
+#: ee_len above this marks an unwritten extent of ee_len - 32768 blocks (EXT_INIT_MAX_LEN).
+EXT_INIT_MAX_LEN = 32768
+#: Logical block numbers are 32-bit: no mapping reaches past 2^32 blocks.
+MAX_LOGICAL_BLOCKS = 1 << 32
+_HEADER_SIZE = 12
+_ENTRY_SIZE = 12
+_TAIL_SIZE = 4
+
+
+class ExtentBadHeader(Corruption):
+    """A node header with a wrong magic, eh_max beyond capacity or eh_entries > eh_max."""
+
+    code = "extent_bad_header"
+
+
+class ExtentDepthMismatch(Corruption):
+    """A child node whose eh_depth is not its parent's minus one (or a root deeper than 5)."""
+
+    code = "extent_depth_mismatch"
+
+
+class ExtentOrder(Corruption):
+    """Keys not strictly increasing, or outside the key range the parent index gives."""
+
+    code = "extent_order"
+
+
+class ExtentOverlap(Corruption):
+    """Leaf extents that map one logical block twice."""
+
+    code = "extent_overlap"
+
+
+class ExtentCycle(Corruption):
+    """An index pointing at a node already visited in this walk (itself, an ancestor...)."""
+
+    code = "extent_cycle"
+
+
+class ExtentBadEntry(Corruption):
+    """A leaf extent that maps nothing (ee_len 0) or runs past logical block 2^32."""
+
+    code = "extent_bad_entry"
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """One run of logical blocks mapped onto contiguous physical blocks."""
+
+    logical_block: int
+    length_blocks: int
+    physical_block: int
+    unwritten: bool
+
+    @property
+    def logical_end(self) -> int:
+        return self.logical_block + self.length_blocks
+
+
+@dataclass(frozen=True, slots=True)
+class ExtentTree:
+    """The whole tree as `check` sees it: every leaf extent in order, every node block."""
+
+    depth: int
+    extents: tuple[Extent, ...]
+    tree_blocks: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """One decoded node: keys (ei_block / ee_block) and, per key, a pointer and a length.
+
+    Index nodes: `ptrs` are child node blocks and `lens` is empty. Leaves: `ptrs` are
+    physical starts and `lens` the raw ee_len (unwritten flag folded in).
+    """
+
+    depth: int
+    keys: tuple[int, ...]
+    ptrs: tuple[int, ...]
+    lens: tuple[int, ...]
+
+
+def _build_node(rec: Any) -> _Node:
+    depth = rec.header.eh_depth
+    if depth == 0:
+        entries = rec.extents
+        return _Node(
+            0,
+            tuple(e.ee_block for e in entries),
+            tuple(e.start for e in entries),
+            tuple(e.ee_len for e in entries),
+        )
+    entries = rec.indexes
+    return _Node(depth, tuple(i.ei_block for i in entries), tuple(i.leaf for i in entries), ())
+
+
+class _Walk:
+    """What one call knows: the filesystem, the inode, the checksum seed, the budget."""
+
+    __slots__ = ("budget", "csum_seed", "fs", "ino", "visited")
+
+    def __init__(self, fs: Filesystem, inode: Inode, budget: Budget, csum_seed: int | None):
+        if fs.superblock.has_metadata_csum and csum_seed is None:
+            # A programming error, not an image property: checksums are never optional.
+            raise TypeError("metadata_csum filesystem: pass inode_checksum_seed(sb, inode)")
+        self.fs = fs
+        self.ino = inode.ino
+        self.budget = budget
+        self.csum_seed = csum_seed if fs.superblock.has_metadata_csum else None
+        self.visited: set[int] = set()
+
+    def where(self, block: int | None) -> Where:
+        return Where(inode=self.ino, block=block)
+
+    def node(self, data: bytes, block: int | None, depth: int | None, lo: int, hi: int) -> _Node:
+        """Check and decode one node. `depth` is the parent's minus one (None for the root);
+        every key must lie in [lo, hi), the range the parent's index gives this node."""
+        where = self.where(block)
+        capacity = (len(data) - _HEADER_SIZE) // _ENTRY_SIZE
+        magic = int.from_bytes(data[0:2], "little")
+        entries = int.from_bytes(data[2:4], "little")
+        eh_max = int.from_bytes(data[4:6], "little")
+        eh_depth = int.from_bytes(data[6:8], "little")
+        if magic != EXT4_EXT_MAGIC:
+            raise ExtentBadHeader(f"extent node magic 0x{magic:04x}, not 0xf30a", where)
+        if not 1 <= eh_max <= capacity:
+            raise ExtentBadHeader(f"eh_max {eh_max} outside 1..{capacity}", where)
+        if block is not None and self.csum_seed is not None:
+            # The tail sits right after the eh_max slots; verify before trusting the rest.
+            tail = _HEADER_SIZE + _ENTRY_SIZE * eh_max
+            stored = int.from_bytes(data[tail : tail + _TAIL_SIZE], "little")
+            computed = crc32c_raw(self.csum_seed, data[:tail])
+            if stored != computed:
+                raise ChecksumMismatch("extent block", stored, computed, where)
+        if depth is None:
+            if eh_depth > MAX_TREE_DEPTH:
+                raise ExtentDepthMismatch(f"root eh_depth {eh_depth} > {MAX_TREE_DEPTH}", where)
+        elif eh_depth != depth:
+            raise ExtentDepthMismatch(f"eh_depth {eh_depth}, parent says {depth}", where)
+        if entries > eh_max:
+            raise ExtentBadHeader(f"eh_entries {entries} > eh_max {eh_max}", where)
+        if entries == 0 and eh_depth > 0:
+            raise ExtentBadHeader("index node with no entries", where)
+        self.budget.charge_entries(entries, where)
+        node = decode(Ext4Extent.Node, data, where, _build_node)
+        self._check_keys(node, where, lo, hi)
+        return node
+
+    def _check_keys(self, node: _Node, where: Where, lo: int, hi: int) -> None:
+        keys = node.keys
+        if keys and not (lo <= keys[0] and keys[-1] < hi):
+            raise ExtentOrder(
+                f"keys {keys[0]}..{keys[-1]} outside the parent's [{lo}, {hi})", where
+            )
+        for prev, key in pairwise(keys):
+            if key <= prev:
+                raise ExtentOrder(f"key {key} follows {prev}: not strictly increasing", where)
+        if node.depth:
+            return
+        check = self.fs.blocks.check
+        prev_end = lo
+        for key, start, raw_len in zip(keys, node.ptrs, node.lens, strict=True):
+            length = raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
+            if length == 0:
+                raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", where)
+            if key < prev_end:
+                raise ExtentOverlap(
+                    f"extent at logical {key} overlaps one ending {prev_end}", where
+                )
+            prev_end = key + length
+            if prev_end > MAX_LOGICAL_BLOCKS:
+                raise ExtentBadEntry(f"extent {key}+{length} runs past logical block 2^32", where)
+            if prev_end > hi:
+                raise ExtentOverlap(
+                    f"extent {key}+{length} runs past its node's key range end {hi}", where
+                )
+            check(start, length, Where(inode=self.ino, block=start))
+
+    def root(self, inode: Inode) -> _Node:
+        return self.node(inode.i_block, None, None, 0, MAX_LOGICAL_BLOCKS)
+
+    def child(self, block: int, depth: int, lo: int, hi: int) -> _Node:
+        where = self.where(block)
+        if block in self.visited:
+            raise ExtentCycle(f"extent node block {block} reached twice", where)
+        data = self.fs.blocks.read(block, where, self.budget)
+        self.visited.add(block)
+        return self.node(data, block, depth, lo, hi)
+
+
+def _leaf_extents(node: _Node, start: int, out: list[Extent], end: int) -> None:
+    """Append the node's extents from index `start` whose logical start is below `end`."""
+    for key, phys, raw_len in zip(
+        node.keys[start:], node.ptrs[start:], node.lens[start:], strict=True
+    ):
+        if key >= end:
+            return
+        if raw_len > EXT_INIT_MAX_LEN:
+            out.append(Extent(key, raw_len - EXT_INIT_MAX_LEN, phys, True))
+        else:
+            out.append(Extent(key, raw_len, phys, False))
+
+
+def find_extents(
+    fs: Filesystem,
+    inode: Inode,
+    first_block: int,
+    block_count: int,
+    budget: Budget,
+    *,
+    csum_seed: int | None,
+) -> list[Extent]:
+    """The leaf extents that overlap logical blocks [first_block, first_block + block_count),
+    in order and unclipped, found as `ext4_find_extent` does: binary search down one path,
+    then the next leaf (`ext4_ext_next_leaf_block`) while the range goes on.
+
+    `csum_seed` is `parser.mapping.inode_checksum_seed(fs.superblock, inode)` (required with
+    metadata_csum). Raises only Ext4Error.
+    """
+    end = min(first_block + block_count, MAX_LOGICAL_BLOCKS)
+    first_block = max(first_block, 0)
+    if first_block >= end:
+        return []
+    walk = _Walk(fs, inode, budget, csum_seed)
+    node = walk.root(inode)
+    lo, hi = 0, MAX_LOGICAL_BLOCKS
+    key = first_block
+    out: list[Extent] = []
+    # The path from the root: (node, chosen index, node's key range).
+    path: list[tuple[_Node, int, int, int]] = []
+    while True:
+        while node.depth > 0:
+            # ext4_ext_binsearch_idx: the last index whose key is <= the block (or the first).
+            i = max(bisect_right(node.keys, key) - 1, 0)
+            path.append((node, i, lo, hi))
+            lo = node.keys[i]
+            hi = node.keys[i + 1] if i + 1 < len(node.keys) else hi
+            node = walk.child(node.ptrs[i], node.depth - 1, lo, hi)
+        if node.keys:
+            # ext4_ext_binsearch: the last extent starting at or before the block.
+            i = max(bisect_right(node.keys, key) - 1, 0)
+            if node.keys[i] + _length(node.lens[i]) <= first_block:
+                i += 1
+            _leaf_extents(node, i, out, end)
+        if hi >= end:
+            return out
+        # Climb to the nearest ancestor with a next index and descend its leftmost path.
+        while path:
+            node, i, lo, hi = path.pop()
+            if i + 1 < len(node.keys):
+                key = node.keys[i + 1]
+                if key >= end:
+                    return out
+                break
+        else:
+            return out
+
+
+def _length(raw_len: int) -> int:
+    return raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
+
+
+def walk_extent_tree(
+    fs: Filesystem, inode: Inode, budget: Budget, *, csum_seed: int | None
+) -> ExtentTree:
+    """Every node of the tree, depth first in key order, for `check`: all leaf extents and
+    all tree blocks. An explicit stack and a visited set; depth <= 5 by the root's check."""
+    walk = _Walk(fs, inode, budget, csum_seed)
+    root = walk.root(inode)
+    extents: list[Extent] = []
+    blocks: list[int] = []
+    # (child block, expected depth, key range [lo, hi)), pushed in reverse key order.
+    stack: list[tuple[int, int, int, int]] = []
+
+    def push_children(node: _Node, hi: int) -> None:
+        bounds = [*node.keys[1:], hi]
+        for index in range(len(node.keys) - 1, -1, -1):
+            stack.append((node.ptrs[index], node.depth - 1, node.keys[index], bounds[index]))
+
+    if root.depth == 0:
+        _leaf_extents(root, 0, extents, MAX_LOGICAL_BLOCKS)
+    else:
+        push_children(root, MAX_LOGICAL_BLOCKS)
+    while stack:
+        block, depth, lo, hi = stack.pop()
+        node = walk.child(block, depth, lo, hi)
+        blocks.append(block)
+        if node.depth == 0:
+            if extents and node.keys and node.keys[0] < extents[-1].logical_end:
+                raise ExtentOverlap(
+                    f"leaf starts at {node.keys[0]} before the previous leaf ends",
+                    walk.where(block),
+                )
+            _leaf_extents(node, 0, extents, MAX_LOGICAL_BLOCKS)
+        else:
+            push_children(node, hi)
+    return ExtentTree(root.depth, tuple(extents), tuple(blocks))

@@ -1,0 +1,170 @@
+"""The iomap: a file's logical blocks as runs (MAPPED, HOLE, UNWRITTEN, INLINE), and reads.
+
+DESIGN.md, "The data path never parses": `file_mappings` turns the extent tree
+(`parser.extents`) or the ext2/3 block map (`parser.blockmap`) into one `Mapping` per extent
+or contiguous run, never one per block, and `read_file` assembles bytes from them with
+bounded image reads (zeros for holes and unwritten extents), clamped to i_size. Regular
+files, directories and slow symlinks alike.
+
+`inode_checksum_seed` is THE per-inode metadata_csum seed (crc32c of the filesystem seed,
+the inode number and the generation; "Checksums" in the kernel's ext4 docs), shared by the
+inode's extent, directory and xattr block checksums.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .blockmap import find_blocks
+from .budget import Budget
+from .checksum import crc32c_raw
+from .errors import Unsupported, Where
+from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
+from .image import MAX_READ
+from .inode import Inode
+from .superblock import Superblock
+
+if TYPE_CHECKING:
+    from .filesystem import Filesystem
+
+__all__ = ["Mapping", "MappingKind", "file_mappings", "inode_checksum_seed", "read_file"]
+
+#: i_block is 60 bytes: inline data and fast symlinks keep up to this much there.
+I_BLOCK_SIZE = 60
+#: File types whose i_block holds no data mapping (device numbers, nothing).
+_NO_DATA_TYPES = frozenset({"chr", "blk", "fifo", "sock"})
+
+
+class MappingKind(enum.Enum):
+    MAPPED = "mapped"  # bytes are at physical_block on the image
+    HOLE = "hole"  # nothing allocated: reads as zeros
+    UNWRITTEN = "unwritten"  # allocated but never written (fallocate): reads as zeros
+    INLINE = "inline"  # bytes live in the inode (i_block + system.data xattr)
+
+
+@dataclass(frozen=True, slots=True)
+class Mapping:
+    """One run of logical blocks: an extent, a contiguous block-map run, or a hole."""
+
+    kind: MappingKind
+    logical_block: int
+    length_blocks: int
+    physical_block: int | None  # None unless MAPPED or UNWRITTEN
+
+    @property
+    def logical_end(self) -> int:
+        return self.logical_block + self.length_blocks
+
+
+def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:
+    """The per-inode crc32c seed: crc32c_raw(crc32c_raw(fs seed, le32(ino)), le32(gen))."""
+    crc = crc32c_raw(sb.checksum_seed, inode.ino.to_bytes(4, "little"))
+    return crc32c_raw(crc, (inode.generation & 0xFFFFFFFF).to_bytes(4, "little"))
+
+
+def _is_fast_symlink(inode: Inode) -> bool:
+    # ext4_inode_is_fast_symlink: the target lives in i_block (no extents, no data block).
+    return (
+        inode.file_type == "lnk"
+        and not inode.uses_extents
+        and not inode.has_inline_data
+        and inode.size < I_BLOCK_SIZE
+    )
+
+
+def _runs(fs: Filesystem, inode: Inode, first: int, end: int, budget: Budget) -> list[Extent]:
+    if inode.uses_extents:
+        seed = (
+            inode_checksum_seed(fs.superblock, inode) if fs.superblock.has_metadata_csum else None
+        )
+        return find_extents(fs, inode, first, end - first, budget, csum_seed=seed)
+    return find_blocks(fs, inode, first, end - first, budget)
+
+
+def file_mappings(
+    fs: Filesystem, inode: Inode, first_block: int, block_count: int, budget: Budget
+) -> list[Mapping]:
+    """Mappings covering logical blocks [first_block, first_block + block_count) exactly,
+    in order, clipped to the range (and to 2^32 blocks). Raises only Ext4Error."""
+    if first_block < 0 or block_count < 0:
+        raise ValueError("first_block and block_count must not be negative")
+    end = min(first_block + block_count, MAX_LOGICAL_BLOCKS)
+    if first_block >= end:
+        return []
+    if inode.has_inline_data or _is_fast_symlink(inode):
+        block_size = fs.superblock.block_size
+        inline_end = max(1, -(-inode.size // block_size))
+        out: list[Mapping] = []
+        if first_block < inline_end:
+            out.append(
+                Mapping(MappingKind.INLINE, first_block, min(end, inline_end) - first_block, None)
+            )
+        if end > inline_end:
+            start = max(first_block, inline_end)
+            out.append(Mapping(MappingKind.HOLE, start, end - start, None))
+        return out
+    if inode.file_type in _NO_DATA_TYPES:
+        return [Mapping(MappingKind.HOLE, first_block, end - first_block, None)]
+    out = []
+    cursor = first_block
+    for run in _runs(fs, inode, first_block, end, budget):
+        start = max(run.logical_block, cursor)
+        stop = min(run.logical_end, end)
+        if stop <= start:
+            continue
+        if start > cursor:
+            out.append(Mapping(MappingKind.HOLE, cursor, start - cursor, None))
+        kind = MappingKind.UNWRITTEN if run.unwritten else MappingKind.MAPPED
+        out.append(
+            Mapping(kind, start, stop - start, run.physical_block + start - run.logical_block)
+        )
+        cursor = stop
+    if cursor < end:
+        out.append(Mapping(MappingKind.HOLE, cursor, end - cursor, None))
+    return out
+
+
+def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budget) -> bytes:
+    """Up to `size` bytes of the file at `offset`, clamped to i_size (short or empty past EOF).
+
+    MAPPED ranges come from image reads, HOLE and UNWRITTEN ranges are zeros. Inline data
+    and fast symlinks are served from i_block when they fit there (<= 60 bytes); longer
+    inline data needs the system.data xattr and raises Unsupported here.
+    """
+    if offset < 0 or size < 0:
+        raise ValueError("offset and size must not be negative")
+    end = min(offset + size, inode.size)
+    if offset >= end:
+        return b""
+    if inode.has_inline_data or _is_fast_symlink(inode):
+        if inode.size > I_BLOCK_SIZE:
+            raise Unsupported(
+                "inline data beyond i_block lives in the system.data xattr",
+                Where(inode=inode.ino),
+            )
+        return inode.i_block[offset:end]
+    block_size = fs.superblock.block_size
+    first = offset // block_size
+    last = -(-end // block_size)
+    parts: list[bytes] = []
+    image = fs.image
+    for mapping in file_mappings(fs, inode, first, last - first, budget):
+        lo = max(offset, mapping.logical_block * block_size)
+        hi = min(end, mapping.logical_end * block_size)
+        if hi <= lo:
+            continue
+        if mapping.kind is MappingKind.MAPPED and mapping.physical_block is not None:
+            position = mapping.physical_block * block_size + lo - mapping.logical_block * block_size
+            where = Where(inode=inode.ino, block=mapping.physical_block)
+            while lo < hi:
+                chunk = min(hi - lo, MAX_READ)
+                parts.append(image.read(position, chunk, where))
+                position += chunk
+                lo += chunk
+        else:
+            parts.append(bytes(hi - lo))
+    data = b"".join(parts)
+    # Blocks past 2^32 are never mapped; the range (clamped to i_size) may reach past them.
+    return data if len(data) == end - offset else data + bytes(end - offset - len(data))
