@@ -20,6 +20,7 @@ the image. Stdlib only; needs root (device nodes, the largedir loop mount) and e
 
 Usage: build_seeds.py [--only NAME ...] [--check] [--out DIR] [--list]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,7 +30,6 @@ import lzma
 import os
 import random
 import re
-import shutil
 import stat
 import struct
 import subprocess
@@ -51,7 +51,9 @@ XZ_PRESET = 9 | lzma.PRESET_EXTREME
 MiB = 1024 * 1024
 
 BASE = "sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr"
-EXT4_DEFAULT = BASE + ",has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize"
+EXT4_DEFAULT = (
+    BASE + ",has_journal,extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize"
+)
 
 
 def features(base: str, add: str = "", remove: str = "") -> str:
@@ -75,11 +77,14 @@ def env() -> dict[str, str]:
     return e
 
 
-def run(argv: list[str], ok: tuple[int, ...] = (0,), **kw: object) -> subprocess.CompletedProcess[bytes]:
+def run(
+    argv: list[str], ok: tuple[int, ...] = (0,), **kw: object
+) -> subprocess.CompletedProcess[bytes]:
     p = subprocess.run(argv, env=env(), capture_output=True, **kw)  # type: ignore[call-overload]
     if p.returncode not in ok:
         raise SystemExit(
-            f"command failed ({p.returncode}): {argv!r}\n{p.stdout.decode(errors='replace')[-3000:]}"
+            f"command failed ({p.returncode}): {argv!r}\n"
+            f"{p.stdout.decode(errors='replace')[-3000:]}"
             f"\n{p.stderr.decode(errors='replace')[-3000:]}"
         )
     return p
@@ -128,18 +133,33 @@ class Tree:
         self.times[rel] = self.mtime(mtime)
 
     # -- creators
-    def dir(self, rel: bytes, mode: int = 0o755, uid: int = 0, gid: int = 0, mtime: int | None = None) -> None:
+    def dir(
+        self, rel: bytes, mode: int = 0o755, uid: int = 0, gid: int = 0, mtime: int | None = None
+    ) -> None:
         os.mkdir(self.p(rel))
         self._meta(rel, mode, uid, gid, mtime)
 
-    def file(self, rel: bytes, data: bytes = b"", mode: int = 0o644, uid: int = 0, gid: int = 0,
-             mtime: int | None = None) -> None:
+    def file(
+        self,
+        rel: bytes,
+        data: bytes = b"",
+        mode: int = 0o644,
+        uid: int = 0,
+        gid: int = 0,
+        mtime: int | None = None,
+    ) -> None:
         with open(self.p(rel), "wb") as f:
             f.write(data)
         self._meta(rel, mode, uid, gid, mtime)
 
-    def sparse(self, rel: bytes, size: int, chunks: list[tuple[int, bytes]], mode: int = 0o644,
-               mtime: int | None = None) -> None:
+    def sparse(
+        self,
+        rel: bytes,
+        size: int,
+        chunks: list[tuple[int, bytes]],
+        mode: int = 0o644,
+        mtime: int | None = None,
+    ) -> None:
         with open(self.p(rel), "wb") as f:
             for off, data in chunks:
                 f.seek(off)
@@ -148,15 +168,25 @@ class Tree:
         self._meta(rel, mode, 0, 0, mtime)
         self.notes.setdefault(rel, {})["sparse"] = [[off, len(d)] for off, d in chunks]
 
-    def symlink(self, rel: bytes, target: bytes, uid: int = 0, gid: int = 0, mtime: int | None = None) -> None:
+    def symlink(
+        self, rel: bytes, target: bytes, uid: int = 0, gid: int = 0, mtime: int | None = None
+    ) -> None:
         os.symlink(target, self.p(rel))
         self._meta(rel, 0o777, uid, gid, mtime)
 
     def link(self, existing: bytes, rel: bytes) -> None:
         os.link(self.p(existing), self.p(rel))
 
-    def node(self, rel: bytes, kind: int, mode: int = 0o644, rdev: int = 0, uid: int = 0, gid: int = 0,
-             mtime: int | None = None) -> None:
+    def node(
+        self,
+        rel: bytes,
+        kind: int,
+        mode: int = 0o644,
+        rdev: int = 0,
+        uid: int = 0,
+        gid: int = 0,
+        mtime: int | None = None,
+    ) -> None:
         os.mknod(self.p(rel), kind | mode, rdev)
         self._meta(rel, mode, uid, gid, mtime)
 
@@ -234,9 +264,14 @@ def kit_basic(t: Tree) -> None:
     t.file(b"/etc/linked", b"three names, one inode\n")
     t.link(b"/etc/linked", b"/home/linked2")
     t.link(b"/etc/linked", b"/bin/linked3")
-    t.cover("regular files 0..70000 bytes", "modes incl. setuid/setgid/sticky/0000",
-            "uid/gid != 0 (incl. > 65535)", "fast symlink (<60 B)", "slow symlink (>=60 B)",
-            "hard links (3 names)")
+    t.cover(
+        "regular files 0..70000 bytes",
+        "modes incl. setuid/setgid/sticky/0000",
+        "uid/gid != 0 (incl. > 65535)",
+        "fast symlink (<60 B)",
+        "slow symlink (>=60 B)",
+        "hard links (3 names)",
+    )
 
 
 def kit_specials(t: Tree) -> None:
@@ -264,12 +299,16 @@ def kit_names(t: Tree, depth: int = 40) -> None:
         path += b"/%02d" % i
         t.dir(path)
     t.file(path + b"/bottom", b"bottom of a %d-level path\n" % depth)
-    t.cover("names with space/newline/non-UTF-8/UTF-8", "255-byte names", f"{depth}-level deep path")
+    t.cover(
+        "names with space/newline/non-UTF-8/UTF-8", "255-byte names", f"{depth}-level deep path"
+    )
 
 
 def acl_xattr(entries: list[tuple[int, int, int]]) -> bytes:
     """POSIX ACL in the VFS xattr format (version 2): (tag, perm, id)."""
-    return struct.pack("<I", 2) + b"".join(struct.pack("<HHI", tag, perm, i) for tag, perm, i in entries)
+    return struct.pack("<I", 2) + b"".join(
+        struct.pack("<HHI", tag, perm, i) for tag, perm, i in entries
+    )
 
 
 ACL_USER_OBJ, ACL_USER, ACL_GROUP_OBJ, ACL_GROUP, ACL_MASK, ACL_OTHER = 1, 2, 4, 8, 0x10, 0x20
@@ -294,22 +333,51 @@ def kit_xattrs(t: Tree, acl: bool = True) -> None:
     t.dir(b"/xattr/dir")
     t.xattr(b"/xattr/dir", "user.on_a_dir", b"yes")
     t.xattr(b"/xattr/dir", "user.empty", b"")
-    t.cover("xattrs in-inode (user/trusted)", "xattrs in an EA block (user/security)",
-            "identical EA blocks (may be shared)", "xattr with empty value", "xattr on a directory")
+    t.cover(
+        "xattrs in-inode (user/trusted)",
+        "xattrs in an EA block (user/security)",
+        "identical EA blocks (may be shared)",
+        "xattr with empty value",
+        "xattr on a directory",
+    )
     if acl:
         t.file(b"/xattr/acl", b"posix acl\n", mode=0o640)
-        t.xattr(b"/xattr/acl", "system.posix_acl_access", acl_xattr(
-            [(ACL_USER_OBJ, 6, NOID), (ACL_USER, 4, 1000), (ACL_GROUP_OBJ, 4, NOID),
-             (ACL_MASK, 4, NOID), (ACL_OTHER, 0, NOID)]))
+        t.xattr(
+            b"/xattr/acl",
+            "system.posix_acl_access",
+            acl_xattr(
+                [
+                    (ACL_USER_OBJ, 6, NOID),
+                    (ACL_USER, 4, 1000),
+                    (ACL_GROUP_OBJ, 4, NOID),
+                    (ACL_MASK, 4, NOID),
+                    (ACL_OTHER, 0, NOID),
+                ]
+            ),
+        )
         t.dir(b"/xattr/acldir", mode=0o750)
-        t.xattr(b"/xattr/acldir", "system.posix_acl_default", acl_xattr(
-            [(ACL_USER_OBJ, 7, NOID), (ACL_GROUP_OBJ, 5, NOID), (ACL_GROUP, 5, 100),
-             (ACL_MASK, 5, NOID), (ACL_OTHER, 0, NOID)]))
+        t.xattr(
+            b"/xattr/acldir",
+            "system.posix_acl_default",
+            acl_xattr(
+                [
+                    (ACL_USER_OBJ, 7, NOID),
+                    (ACL_GROUP_OBJ, 5, NOID),
+                    (ACL_GROUP, 5, 100),
+                    (ACL_MASK, 5, NOID),
+                    (ACL_OTHER, 0, NOID),
+                ]
+            ),
+        )
         t.cover("POSIX ACL access + default (system.posix_acl_*)")
 
 
 def kit_sparse(t: Tree, bs: int) -> None:
-    t.sparse(b"/sparse", 64 * bs, [(0, b"head" * (bs // 4)), (20 * bs + 7, b"middle"), (63 * bs, b"t" * bs)])
+    t.sparse(
+        b"/sparse",
+        64 * bs,
+        [(0, b"head" * (bs // 4)), (20 * bs + 7, b"middle"), (63 * bs, b"t" * bs)],
+    )
     t.sparse(b"/hole_at_end", 10 * bs + 1, [(0, b"only the first block has data")])
     t.cover("sparse files (holes inside and at EOF)")
 
@@ -371,12 +439,25 @@ def t_ext2_1k(t: Tree) -> None:
     kit_specials(t)
     bs = 1024
     # direct 0..11, single 12..267, double 268..65803, triple 65804.. (1 KiB blocks, 4-byte ptrs)
-    t.sparse(b"/indirect", 70_001 * bs,
-             [(0, b"D" * bs), (11 * bs, b"d"), (12 * bs, b"S" * 10), (300 * bs, b"2" * 10),
-              (65803 * bs, b"last double"), (65804 * bs, b"first triple"), (70_000 * bs, b"T" * bs)])
+    t.sparse(
+        b"/indirect",
+        70_001 * bs,
+        [
+            (0, b"D" * bs),
+            (11 * bs, b"d"),
+            (12 * bs, b"S" * 10),
+            (300 * bs, b"2" * 10),
+            (65803 * bs, b"last double"),
+            (65804 * bs, b"first triple"),
+            (70_000 * bs, b"T" * bs),
+        ],
+    )
     t.file(b"/dense", blob(t.rng, 300 * bs))
-    t.cover("ext2 block map: direct, single, double and TRIPLE indirect blocks",
-            "sparse file of ~68 MiB with 7 data blocks", "300-block file (double indirect)")
+    t.cover(
+        "ext2 block map: direct, single, double and TRIPLE indirect blocks",
+        "sparse file of ~68 MiB with 7 data blocks",
+        "300-block file (double indirect)",
+    )
 
 
 def t_ext3(t: Tree) -> None:
@@ -384,7 +465,9 @@ def t_ext3(t: Tree) -> None:
     kit_xattrs(t)
     t.file(b"/dense", blob(t.rng, 290 * 1024))
     kit_sparse(t, 1024)
-    t.cover("ext3: block map (indirect) files with a jbd2 journal", "290 KiB file (double indirect)")
+    t.cover(
+        "ext3: block map (indirect) files with a jbd2 journal", "290 KiB file (double indirect)"
+    )
 
 
 def t_default(t: Tree) -> None:
@@ -458,14 +541,19 @@ def t_inline(t: Tree) -> None:
     for i in range(40):
         t.file(b"/inline/blockdir/entry-number-%03d" % i, b"")
     t.xattr(b"/inline/tiny", "user.with_inline", b"both")
-    t.checks += [("stat /inline/spill", r"Size of inline data: 111"),
-                 ("stat /inline/tiny", r"Size of inline data: 60"),
-                 ("stat /inline/tinydir", r"Size of inline data: 60"),
-                 ("stat /inline/fulldir", r"Size of inline data: 60"),
-                 ("stat /inline/blockdir", r"EXTENTS")]
-    t.cover("inline files (in i_block, spilling into system.data, 60 bytes exactly)",
-            "inline directories (in i_block, empty)", "directory grown out of inline into a block",
-            "inline file with a user xattr")
+    t.checks += [
+        ("stat /inline/spill", r"Size of inline data: 111"),
+        ("stat /inline/tiny", r"Size of inline data: 60"),
+        ("stat /inline/tinydir", r"Size of inline data: 60"),
+        ("stat /inline/fulldir", r"Size of inline data: 60"),
+        ("stat /inline/blockdir", r"EXTENTS"),
+    ]
+    t.cover(
+        "inline files (in i_block, spilling into system.data, 60 bytes exactly)",
+        "inline directories (in i_block, empty)",
+        "directory grown out of inline into a block",
+        "inline file with a user xattr",
+    )
 
 
 def t_bigalloc(t: Tree) -> None:
@@ -486,7 +574,10 @@ def post_hugefile(spec: Spec, t: Tree, img: Path) -> None:
     out = debugfs_read(img, "stat /huge")
     flags = int(re.search(r"Flags: (0x[0-9a-f]+)", out).group(1), 16)  # type: ignore[union-attr]
     count = int(re.search(r"Blockcount: (\d+)", out).group(1))  # type: ignore[union-attr]
-    cmds = [f"sif /huge flags {flags | 0x40000:#x}", f"sif /huge blocks {count // (spec.block_size // 512)}"]
+    cmds = [
+        f"sif /huge flags {flags | 0x40000:#x}",
+        f"sif /huge blocks {count // (spec.block_size // 512)}",
+    ]
     debugfs_write(img, cmds)
     t.debugfs += cmds
 
@@ -502,17 +593,21 @@ def t_largedir(t: Tree) -> None:
     for k in range(LARGEDIR_TARGETS):
         t.file(b"/big/target%d" % k, b"large_dir hard-link target %d\n" % k)
     t.file(b"/README", b"/big holds 47,000 255-byte names: a 3-level htree\n")
-    t.generated.append({
-        "parent": "/big",
-        "name_prefix_hex": LARGEDIR_PREFIX.hex(),
-        "name_format": "prefix + '%07d' % i",
-        "count": LARGEDIR_COUNT,
-        "targets": ["/big/target%d" % k for k in range(LARGEDIR_TARGETS)],
-        "rule": "name i is a hard link to targets[i % len(targets)]",
-    })
+    t.generated.append(
+        {
+            "parent": "/big",
+            "name_prefix_hex": LARGEDIR_PREFIX.hex(),
+            "name_format": "prefix + '%07d' % i",
+            "count": LARGEDIR_COUNT,
+            "targets": [f"/big/target{k}" for k in range(LARGEDIR_TARGETS)],
+            "rule": "name i is a hard link to targets[i % len(targets)]",
+        }
+    )
     t.checks.append(("htree_dump /big", r"Indirect levels: 2"))
-    t.cover("large_dir: 3-level htree (dx_root indirect_levels 2), 47,004 entries, 255-byte names",
-            "hard-link groups of 11,751 names")
+    t.cover(
+        "large_dir: 3-level htree (dx_root indirect_levels 2), 47,004 entries, 255-byte names",
+        "hard-link groups of 11,751 names",
+    )
 
 
 def post_largedir(spec: Spec, t: Tree, img: Path) -> None:
@@ -524,12 +619,24 @@ def post_largedir(spec: Spec, t: Tree, img: Path) -> None:
     # allocated" in ext4_append.)
     mnt = Path(tempfile.mkdtemp(prefix="seedmnt-"))
     try:
-        run(["mount", "-t", "ext4", "-o", "loop,noinit_itable,nodiscard,noatime", str(img), str(mnt)])
+        run(
+            [
+                "mount",
+                "-t",
+                "ext4",
+                "-o",
+                "loop,noinit_itable,nodiscard,noatime",
+                str(img),
+                str(mnt),
+            ]
+        )
         try:
             big = os.fsencode(mnt / "big")
             for i in range(LARGEDIR_COUNT):
-                os.link(big + b"/target%d" % (i % LARGEDIR_TARGETS),
-                        big + b"/" + LARGEDIR_PREFIX + b"%07d" % i)
+                os.link(
+                    big + b"/target%d" % (i % LARGEDIR_TARGETS),
+                    big + b"/" + LARGEDIR_PREFIX + b"%07d" % i,
+                )
         finally:
             run(["umount", str(mnt)])
     finally:
@@ -537,15 +644,23 @@ def post_largedir(spec: Spec, t: Tree, img: Path) -> None:
     run(["e2fsck", "-fyD", str(img)], ok=(0, 1))
     run(["resize2fs", str(img), str(spec.size // spec.block_size)])
     os.truncate(img, spec.size)
-    t.debugfs.append(f"# resize2fs IMAGE {spec.size // spec.block_size} (built at {LARGEDIR_BUILD_SIZE} bytes)")
-    cmds = ["ssv mtime 0", "ssv mnt_count 0", "ssv last_mounted \"\"", "ssv kbytes_written 0",
-            "ssv wtime %d" % FAKE_TIME, "ssv lastcheck %d" % FAKE_TIME]
+    t.debugfs.append(
+        f"# resize2fs IMAGE {spec.size // spec.block_size} (built at {LARGEDIR_BUILD_SIZE} bytes)"
+    )
+    cmds = [
+        "ssv mtime 0",
+        "ssv mnt_count 0",
+        'ssv last_mounted ""',
+        "ssv kbytes_written 0",
+        f"ssv wtime {FAKE_TIME}",
+        f"ssv lastcheck {FAKE_TIME}",
+    ]
     for rel in [b"/big"] + [b"/big/target%d" % k for k in range(LARGEDIR_TARGETS)]:
         cmds.append(f"sif {dbg_path(rel)} version 0")
         cmds += time_cmds(rel, t.times[rel], spec.inode_size)
     debugfs_write(img, cmds)
     reset_times(img, spec.inode_size)
-    t.debugfs += ["# kernel rw mount: os.link() of the generated names (see 'generated')"] + cmds
+    t.debugfs += ["# kernel rw mount: os.link() of the generated names (see 'generated')", *cmds]
 
 
 def t_1k(t: Tree) -> None:
@@ -575,8 +690,16 @@ def t_inode128(t: Tree) -> None:
     t.cover("128-byte inodes: no extra fields, all xattrs in EA blocks, second-resolution times")
 
 
-CASEFOLD_NAMES = ["README", "Makefile", "ÄrgerÜber", "straße", "ΣΊΣΥΦΟΣ", "İstanbul", "MiXeD.CaSe",
-                  "x" * 200]
+CASEFOLD_NAMES = [
+    "README",
+    "Makefile",
+    "ÄrgerÜber",
+    "straße",
+    "ΣΊΣΥΦΟΣ",
+    "İstanbul",
+    "MiXeD.CaSe",
+    "x" * 200,
+]
 
 
 def t_casefold(t: Tree) -> None:
@@ -594,8 +717,10 @@ def t_casefold(t: Tree) -> None:
     t.notes[b"/cf"] = {"inode_flags": ["EXT4_CASEFOLD_FL"]}
     t.notes[b"/cf/SubDir"] = {"inode_flags": ["EXT4_CASEFOLD_FL"]}
     t.checks.append(("htree_dump /cf", r"Hash Version: \d"))
-    t.cover("casefold (utf8) directories with mixed-case/Unicode names, indexed (htree)",
-            "same-name-modulo-case files in a non-casefold dir")
+    t.cover(
+        "casefold (utf8) directories with mixed-case/Unicode names, indexed (htree)",
+        "same-name-modulo-case files in a non-casefold dir",
+    )
 
 
 def post_casefold(spec: Spec, t: Tree, img: Path) -> None:
@@ -636,9 +761,14 @@ def post_ea_inode(spec: Spec, t: Tree, img: Path) -> None:
         for i, ((rel, name), value) in enumerate(values.items()):
             vf = Path(td) / f"v{i}"
             vf.write_bytes(value)
-            cmds.append((f"ea_set -f {vf} {dbg_path(rel)} {name}",
-                         f"ea_set -f <{len(value)}-byte value, sha256 {hashlib.sha256(value).hexdigest()}>"
-                         f" {dbg_path(rel)} {name}"))
+            cmds.append(
+                (
+                    f"ea_set -f {vf} {dbg_path(rel)} {name}",
+                    f"ea_set -f <{len(value)}-byte value, "
+                    f"sha256 {hashlib.sha256(value).hexdigest()}>"
+                    f" {dbg_path(rel)} {name}",
+                )
+            )
             t.extra_xattrs.setdefault(rel, {})[name] = value
         debugfs_write(img, [c for c, _ in cmds])
     t.debugfs += [shown for _, shown in cmds]
@@ -653,49 +783,203 @@ def nojournal(feats: str) -> str:
 
 
 SPECS: list[Spec] = [
-    Spec("ext2_1k", 1 * MiB, 1024, 128, 128, BASE, t_ext2_1k,
-         covers=["ext2 (no journal, no extents)", "1 KiB blocks, 128-byte inodes"]),
-    Spec("ext3_journal", 3 * MiB, 1024, 256, 128, BASE + ",has_journal", t_ext3, extra=["-J", "size=1"],
-         covers=["ext3: has_journal (1 MiB jbd2 journal), indirect block maps, 1 KiB blocks"]),
-    Spec("ext4_default", 8 * MiB, 4096, 256, 512, EXT4_DEFAULT, t_default, rehash=True,
-         covers=["full default ext4 feature set, 4 KiB blocks, 4 MiB journal"]),
-    Spec("ext4_nojournal", 1 * MiB, 4096, 256, 256, nojournal(EXT4_DEFAULT), t_nojournal,
-         covers=["ext4 without a journal"]),
-    Spec("ext4_nocsum_uninit_bg", 1 * MiB, 4096, 256, 256,
-         features(nojournal(EXT4_DEFAULT), add="uninit_bg", remove="metadata_csum"), t_uninit_bg,
-         covers=["^metadata_csum with uninit_bg: crc16 group descriptor checksums (gdt_csum)"]),
-    Spec("ext4_nocsum_32bit", 1 * MiB, 4096, 256, 256,
-         features(nojournal(EXT4_DEFAULT), remove="metadata_csum,64bit"), t_32bit,
-         covers=["no checksums at all, 32-bit group descriptors"]),
-    Spec("ext4_meta_bg", 5 * MiB, 1024, 256, 640,
-         features(nojournal(EXT4_DEFAULT), add="meta_bg", remove="resize_inode"), t_meta_bg,
-         extra=["-g", "256"],
-         covers=["meta_bg (^resize_inode): 20 groups of 256 blocks = 2 meta-groups at 16 descs/block"]),
-    Spec("ext4_noflexbg", 1 * MiB, 1024, 256, 256, features(nojournal(EXT4_DEFAULT), remove="flex_bg"),
-         t_noflexbg, extra=["-g", "256"], covers=["^flex_bg: per-group bitmaps/tables, 4 groups"]),
-    Spec("ext4_inline", 1 * MiB, 1024, 256, 256, features(nojournal(EXT4_DEFAULT), add="inline_data"),
-         t_inline, covers=["inline_data"]),
-    Spec("ext4_bigalloc", 4 * MiB, 4096, 256, 256,
-         features(nojournal(EXT4_DEFAULT), add="bigalloc", remove="resize_inode"), t_bigalloc,
-         extra=["-C", "16384"], covers=["bigalloc with 16 KiB clusters (4 blocks/cluster)"]),
-    Spec("ext4_hugefile", 1 * MiB, 4096, 256, 128, nojournal(EXT4_DEFAULT), t_hugefile,
-         post=post_hugefile, covers=["huge_file feature"]),
-    Spec("ext4_largedir", 21 * MiB, 1024, 256, 64, features(nojournal(EXT4_DEFAULT), add="large_dir"),
-         t_largedir, rehash=True, post=post_largedir, covers=["large_dir"]),
-    Spec("ext4_1k", 3 * MiB, 1024, 256, 512, EXT4_DEFAULT, t_1k, rehash=True, extra=["-J", "size=1"],
-         covers=["default ext4 features at 1 KiB blocks, 1 MiB journal"]),
-    Spec("ext4_2k", 1 * MiB, 2048, 256, 512, nojournal(EXT4_DEFAULT), t_2k, rehash=True,
-         covers=["2 KiB blocks"]),
-    Spec("ext4_inode128", 1 * MiB, 4096, 128, 256,
-         features(nojournal(EXT4_DEFAULT), remove="extra_isize"), t_inode128,
-         covers=["128-byte inodes"]),
-    Spec("ext4_casefold", 1 * MiB, 1024, 256, 512, features(nojournal(EXT4_DEFAULT), add="casefold"),
-         t_casefold, ext_opts="encoding=utf8", rehash=True, post=post_casefold,
-         covers=["casefold feature, encoding utf8"]),
-    Spec("ext4_encrypt", 1 * MiB, 4096, 256, 128, features(nojournal(EXT4_DEFAULT), add="encrypt"),
-         t_encrypt, covers=["encrypt feature"]),
-    Spec("ext4_ea_inode", 1 * MiB, 4096, 256, 128, features(nojournal(EXT4_DEFAULT), add="ea_inode"),
-         t_ea_inode, post=post_ea_inode, covers=["ea_inode feature"]),
+    Spec(
+        "ext2_1k",
+        1 * MiB,
+        1024,
+        128,
+        128,
+        BASE,
+        t_ext2_1k,
+        covers=["ext2 (no journal, no extents)", "1 KiB blocks, 128-byte inodes"],
+    ),
+    Spec(
+        "ext3_journal",
+        3 * MiB,
+        1024,
+        256,
+        128,
+        BASE + ",has_journal",
+        t_ext3,
+        extra=["-J", "size=1"],
+        covers=["ext3: has_journal (1 MiB jbd2 journal), indirect block maps, 1 KiB blocks"],
+    ),
+    Spec(
+        "ext4_default",
+        8 * MiB,
+        4096,
+        256,
+        512,
+        EXT4_DEFAULT,
+        t_default,
+        rehash=True,
+        covers=["full default ext4 feature set, 4 KiB blocks, 4 MiB journal"],
+    ),
+    Spec(
+        "ext4_nojournal",
+        1 * MiB,
+        4096,
+        256,
+        256,
+        nojournal(EXT4_DEFAULT),
+        t_nojournal,
+        covers=["ext4 without a journal"],
+    ),
+    Spec(
+        "ext4_nocsum_uninit_bg",
+        1 * MiB,
+        4096,
+        256,
+        256,
+        features(nojournal(EXT4_DEFAULT), add="uninit_bg", remove="metadata_csum"),
+        t_uninit_bg,
+        covers=["^metadata_csum with uninit_bg: crc16 group descriptor checksums (gdt_csum)"],
+    ),
+    Spec(
+        "ext4_nocsum_32bit",
+        1 * MiB,
+        4096,
+        256,
+        256,
+        features(nojournal(EXT4_DEFAULT), remove="metadata_csum,64bit"),
+        t_32bit,
+        covers=["no checksums at all, 32-bit group descriptors"],
+    ),
+    Spec(
+        "ext4_meta_bg",
+        5 * MiB,
+        1024,
+        256,
+        640,
+        features(nojournal(EXT4_DEFAULT), add="meta_bg", remove="resize_inode"),
+        t_meta_bg,
+        extra=["-g", "256"],
+        covers=[
+            "meta_bg (^resize_inode): 20 groups of 256 blocks = 2 meta-groups at 16 descs/block"
+        ],
+    ),
+    Spec(
+        "ext4_noflexbg",
+        1 * MiB,
+        1024,
+        256,
+        256,
+        features(nojournal(EXT4_DEFAULT), remove="flex_bg"),
+        t_noflexbg,
+        extra=["-g", "256"],
+        covers=["^flex_bg: per-group bitmaps/tables, 4 groups"],
+    ),
+    Spec(
+        "ext4_inline",
+        1 * MiB,
+        1024,
+        256,
+        256,
+        features(nojournal(EXT4_DEFAULT), add="inline_data"),
+        t_inline,
+        covers=["inline_data"],
+    ),
+    Spec(
+        "ext4_bigalloc",
+        4 * MiB,
+        4096,
+        256,
+        256,
+        features(nojournal(EXT4_DEFAULT), add="bigalloc", remove="resize_inode"),
+        t_bigalloc,
+        extra=["-C", "16384"],
+        covers=["bigalloc with 16 KiB clusters (4 blocks/cluster)"],
+    ),
+    Spec(
+        "ext4_hugefile",
+        1 * MiB,
+        4096,
+        256,
+        128,
+        nojournal(EXT4_DEFAULT),
+        t_hugefile,
+        post=post_hugefile,
+        covers=["huge_file feature"],
+    ),
+    Spec(
+        "ext4_largedir",
+        21 * MiB,
+        1024,
+        256,
+        64,
+        features(nojournal(EXT4_DEFAULT), add="large_dir"),
+        t_largedir,
+        rehash=True,
+        post=post_largedir,
+        covers=["large_dir"],
+    ),
+    Spec(
+        "ext4_1k",
+        3 * MiB,
+        1024,
+        256,
+        512,
+        EXT4_DEFAULT,
+        t_1k,
+        rehash=True,
+        extra=["-J", "size=1"],
+        covers=["default ext4 features at 1 KiB blocks, 1 MiB journal"],
+    ),
+    Spec(
+        "ext4_2k",
+        1 * MiB,
+        2048,
+        256,
+        512,
+        nojournal(EXT4_DEFAULT),
+        t_2k,
+        rehash=True,
+        covers=["2 KiB blocks"],
+    ),
+    Spec(
+        "ext4_inode128",
+        1 * MiB,
+        4096,
+        128,
+        256,
+        features(nojournal(EXT4_DEFAULT), remove="extra_isize"),
+        t_inode128,
+        covers=["128-byte inodes"],
+    ),
+    Spec(
+        "ext4_casefold",
+        1 * MiB,
+        1024,
+        256,
+        512,
+        features(nojournal(EXT4_DEFAULT), add="casefold"),
+        t_casefold,
+        ext_opts="encoding=utf8",
+        rehash=True,
+        post=post_casefold,
+        covers=["casefold feature, encoding utf8"],
+    ),
+    Spec(
+        "ext4_encrypt",
+        1 * MiB,
+        4096,
+        256,
+        128,
+        features(nojournal(EXT4_DEFAULT), add="encrypt"),
+        t_encrypt,
+        covers=["encrypt feature"],
+    ),
+    Spec(
+        "ext4_ea_inode",
+        1 * MiB,
+        4096,
+        256,
+        128,
+        features(nojournal(EXT4_DEFAULT), add="ea_inode"),
+        t_ea_inode,
+        post=post_ea_inode,
+        covers=["ea_inode feature"],
+    ),
 ]
 
 
@@ -715,8 +999,11 @@ def debugfs_write(img: Path, cmds: list[str]) -> None:
         p = run(["debugfs", "-w", "-f", f.name, str(img)])
     finally:
         os.unlink(f.name)
-    errs = [ln for ln in p.stderr.decode(errors="replace").splitlines()
-            if ln.strip() and not ln.startswith("debugfs ")]
+    errs = [
+        ln
+        for ln in p.stderr.decode(errors="replace").splitlines()
+        if ln.strip() and not ln.startswith("debugfs ")
+    ]
     if errs:
         raise SystemExit(f"debugfs reported errors on {img.name}:\n" + "\n".join(errs[:20]))
 
@@ -751,7 +1038,10 @@ def used_inodes(img: Path) -> list[int]:
 
 
 def reset_times(img: Path, inode_size: int) -> None:
-    """atime/ctime of every used inode (2, 11..) to FAKE_TIME (mke2fs -d copies them from the source)."""
+    """atime/ctime of every used inode (2, 11..) to FAKE_TIME.
+
+    mke2fs -d copies them from the source tree, where reading changes them.
+    """
     cmds = []
     for ino in used_inodes(img):
         if ino == 2 or ino >= 11:
@@ -764,8 +1054,15 @@ def reset_times(img: Path, inode_size: int) -> None:
 
 # -------------------------------------------------------------------------------- manifest
 
-TYPES = {stat.S_IFREG: "reg", stat.S_IFDIR: "dir", stat.S_IFLNK: "lnk", stat.S_IFCHR: "chr",
-         stat.S_IFBLK: "blk", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "sock"}
+TYPES = {
+    stat.S_IFREG: "reg",
+    stat.S_IFDIR: "dir",
+    stat.S_IFLNK: "lnk",
+    stat.S_IFCHR: "chr",
+    stat.S_IFBLK: "blk",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "sock",
+}
 
 ROOT_MODE = 0o755
 
@@ -783,12 +1080,36 @@ def manifest_entries(t: Tree) -> list[dict[str, object]]:
                 walk(child)
 
     walk(b"")
-    entries.append({"path": "/", "path_hex": b"/".hex(), "type": "dir", "mode": ROOT_MODE, "uid": 0,
-                    "gid": 0, "size": None, "mtime": FAKE_TIME, "mtime_ns": FAKE_TIME * 10**9,
-                    "xattrs": {}, "hardlink_group": None})
-    entries.append({"path": "/lost+found", "path_hex": b"/lost+found".hex(), "type": "dir",
-                    "mode": 0o700, "uid": 0, "gid": 0, "size": None, "mtime": FAKE_TIME,
-                    "mtime_ns": FAKE_TIME * 10**9, "xattrs": {}, "hardlink_group": None})
+    entries.append(
+        {
+            "path": "/",
+            "path_hex": b"/".hex(),
+            "type": "dir",
+            "mode": ROOT_MODE,
+            "uid": 0,
+            "gid": 0,
+            "size": None,
+            "mtime": FAKE_TIME,
+            "mtime_ns": FAKE_TIME * 10**9,
+            "xattrs": {},
+            "hardlink_group": None,
+        }
+    )
+    entries.append(
+        {
+            "path": "/lost+found",
+            "path_hex": b"/lost+found".hex(),
+            "type": "dir",
+            "mode": 0o700,
+            "uid": 0,
+            "gid": 0,
+            "size": None,
+            "mtime": FAKE_TIME,
+            "mtime_ns": FAKE_TIME * 10**9,
+            "xattrs": {},
+            "hardlink_group": None,
+        }
+    )
     linkcounts: dict[int, int] = {}
     for rel in rels:
         st = os.lstat(t.p(rel))
@@ -797,10 +1118,15 @@ def manifest_entries(t: Tree) -> list[dict[str, object]]:
         st = os.lstat(t.p(rel))
         kind = TYPES[stat.S_IFMT(st.st_mode)]
         e: dict[str, object] = {
-            "path": os.fsdecode(rel), "path_hex": rel.hex(), "type": kind,
-            "mode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid,
+            "path": os.fsdecode(rel),
+            "path_hex": rel.hex(),
+            "type": kind,
+            "mode": stat.S_IMODE(st.st_mode),
+            "uid": st.st_uid,
+            "gid": st.st_gid,
             "size": None if kind == "dir" else st.st_size,
-            "mtime": st.st_mtime_ns // 10**9, "mtime_ns": st.st_mtime_ns,
+            "mtime": st.st_mtime_ns // 10**9,
+            "mtime_ns": st.st_mtime_ns,
         }
         if kind == "lnk":
             e["target"] = os.fsdecode(os.readlink(t.p(rel)))
@@ -820,9 +1146,13 @@ def manifest_entries(t: Tree) -> list[dict[str, object]]:
         for name, value in t.extra_xattrs.get(rel, {}).items():
             xa[name] = value.hex()
         e["xattrs"] = dict(sorted(xa.items()))
-        grouped = kind != "dir" and (linkcounts[st.st_ino] > 1 or any(
-            g["targets"] and rel in [os.fsencode(x) for x in g["targets"]]  # type: ignore[union-attr]
-            for g in t.generated))
+        grouped = kind != "dir" and (
+            linkcounts[st.st_ino] > 1
+            or any(
+                g["targets"] and rel in [os.fsencode(x) for x in g["targets"]]  # type: ignore[union-attr]
+                for g in t.generated
+            )
+        )
         e["hardlink_group"] = groups.setdefault(st.st_ino, len(groups)) if grouped else None
         e.update(t.notes.get(rel, {}))
         entries.append(e)
@@ -839,9 +1169,32 @@ def mke2fs_argv(spec: Spec, img: str, src: str) -> list[str]:
     if spec.ext_opts:
         eopts += "," + spec.ext_opts
     size = LARGEDIR_BUILD_SIZE if spec.name == "ext4_largedir" else spec.size
-    return ["mke2fs", "-q", "-F", "-t", "ext4", "-O", "none," + spec.feats, "-b", str(spec.block_size),
-            "-I", str(spec.inode_size), "-N", str(spec.inodes), "-m", "0", "-U", str(u),
-            "-E", eopts, *spec.extra, "-d", src, img, str(size // spec.block_size)]
+    return [
+        "mke2fs",
+        "-q",
+        "-F",
+        "-t",
+        "ext4",
+        "-O",
+        "none," + spec.feats,
+        "-b",
+        str(spec.block_size),
+        "-I",
+        str(spec.inode_size),
+        "-N",
+        str(spec.inodes),
+        "-m",
+        "0",
+        "-U",
+        str(u),
+        "-E",
+        eopts,
+        *spec.extra,
+        "-d",
+        src,
+        img,
+        str(size // spec.block_size),
+    ]
 
 
 def build(spec: Spec, outdir: Path, log: Callable[[str], None]) -> dict[str, object]:
@@ -858,7 +1211,7 @@ def build(spec: Spec, outdir: Path, log: Callable[[str], None]) -> dict[str, obj
         run(argv)
         reset_times(img, spec.inode_size)
         # times mke2fs -d cannot copy (ns, > 2038, root) and spec debugfs commands
-        cmds = [f"sif / mtime {FAKE_TIME:#x}"] + list(t.debugfs)
+        cmds = [f"sif / mtime {FAKE_TIME:#x}", *list(t.debugfs)]
         for rel in sorted(t.times):
             ns = t.times[rel]
             if ns % 10**9 or ns >= 2**31 * 10**9:
@@ -875,7 +1228,9 @@ def build(spec: Spec, outdir: Path, log: Callable[[str], None]) -> dict[str, obj
         for request, pattern in t.checks:
             out = debugfs_read(img, request)
             if not re.search(pattern, out):
-                raise SystemExit(f"{spec.name}: check failed: debugfs {request!r} !~ {pattern!r}\n{out[:2000]}")
+                raise SystemExit(
+                    f"{spec.name}: check failed: debugfs {request!r} !~ {pattern!r}\n{out[:2000]}"
+                )
         hdr = run(["dumpe2fs", "-h", str(img)]).stdout.decode()
         feats = re.search(r"Filesystem features:\s+(.*)", hdr).group(1).split()  # type: ignore[union-attr]
         raw = img.read_bytes()
@@ -899,18 +1254,31 @@ def build(spec: Spec, outdir: Path, log: Callable[[str], None]) -> dict[str, obj
             "generated": t.generated,
             "entries": entries,
         }
-        (outdir / f"{spec.name}.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=True) + "\n")
-        log(f"{spec.name:24s} raw {len(raw) / MiB:5.1f} MiB  xz {len(xz) / 1024:7.1f} KiB  "
-            f"sha256 {manifest['sha256_raw'][:16]}  {len(entries)} entries")
+        (outdir / f"{spec.name}.json").write_text(
+            json.dumps(manifest, indent=1, ensure_ascii=True) + "\n"
+        )
+        log(
+            f"{spec.name:24s} raw {len(raw) / MiB:5.1f} MiB  xz {len(xz) / 1024:7.1f} KiB  "
+            f"sha256 {manifest['sha256_raw'][:16]}  {len(entries)} entries"
+        )
         return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", action="append", metavar="NAME", help="build only this image (repeatable)")
-    ap.add_argument("--check", action="store_true",
-                    help="rebuild into a temp dir and compare sha256 with the committed manifests")
-    ap.add_argument("--out", type=Path, default=SEEDS, help="output directory (default corpus/seeds)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--only", action="append", metavar="NAME", help="build only this image (repeatable)"
+    )
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="rebuild into a temp dir and compare sha256 with the committed manifests",
+    )
+    ap.add_argument(
+        "--out", type=Path, default=SEEDS, help="output directory (default corpus/seeds)"
+    )
     ap.add_argument("--list", action="store_true", help="list image names")
     a = ap.parse_args(argv)
     if a.list:
@@ -922,7 +1290,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown image {n!r}; known: {', '.join(sorted(names))}")
     specs = [s for s in SPECS if not a.only or s.name in a.only]
     if os.geteuid() != 0:
-        print("build_seeds.py needs root (device nodes, chown, the large_dir loop mount)", file=sys.stderr)
+        print(
+            "build_seeds.py needs root (device nodes, chown, the large_dir loop mount)",
+            file=sys.stderr,
+        )
         return 2
     if a.check:
         drift = 0
@@ -931,11 +1302,16 @@ def main(argv: list[str] | None = None) -> int:
                 m = build(s, Path(td), lambda msg: print(msg, flush=True))
                 ref = json.loads((SEEDS / f"{s.name}.json").read_text())
                 same_img = m["sha256_raw"] == ref["sha256_raw"]
-                same_man = (Path(td) / f"{s.name}.json").read_text() == (SEEDS / f"{s.name}.json").read_text()
+                same_man = (Path(td) / f"{s.name}.json").read_text() == (
+                    SEEDS / f"{s.name}.json"
+                ).read_text()
                 if not (same_img and same_man):
                     drift += 1
-                    print(f"DRIFT {s.name}: image {'same' if same_img else 'DIFFERS'}, manifest "
-                          f"{'same' if same_man else 'DIFFERS'}", flush=True)
+                    print(
+                        f"DRIFT {s.name}: image {'same' if same_img else 'DIFFERS'}, manifest "
+                        f"{'same' if same_man else 'DIFFERS'}",
+                        flush=True,
+                    )
         print("check: " + ("OK, all byte-identical" if not drift else f"{drift} image(s) drifted"))
         return 1 if drift else 0
     a.out.mkdir(parents=True, exist_ok=True)

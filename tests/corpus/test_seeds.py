@@ -26,8 +26,15 @@ BUILD = ROOT / "corpus" / "build_seeds.py"
 MANIFESTS = sorted(SEEDS.glob("*.json"))
 NAMES = [m.stem for m in MANIFESTS]
 
-TYPES = {stat.S_IFREG: "reg", stat.S_IFDIR: "dir", stat.S_IFLNK: "lnk", stat.S_IFCHR: "chr",
-         stat.S_IFBLK: "blk", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "sock"}
+TYPES = {
+    stat.S_IFREG: "reg",
+    stat.S_IFDIR: "dir",
+    stat.S_IFLNK: "lnk",
+    stat.S_IFCHR: "chr",
+    stat.S_IFBLK: "blk",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "sock",
+}
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 HAVE_E2FS = shutil.which("e2fsck") is not None and shutil.which("dumpe2fs") is not None
@@ -92,7 +99,9 @@ def test_e2fsck_clean_and_features(name: str, raw_images: dict[str, Path]) -> No
     img = raw_images[name]
     p = subprocess.run(["e2fsck", "-fn", str(img)], capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
-    out = subprocess.run(["dumpe2fs", "-h", str(img)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["dumpe2fs", "-h", str(img)], capture_output=True, text=True, check=True
+    ).stdout
     line = next(ln for ln in out.splitlines() if ln.startswith("Filesystem features:"))
     assert sorted(line.split(":", 1)[1].split()) == sorted(load(name)["features"])
     bs = next(ln for ln in out.splitlines() if ln.startswith("Block size:"))
@@ -123,7 +132,9 @@ def sha256_file(p: bytes) -> str:
 
 
 @pytest.fixture
-def mounted(request: pytest.FixtureRequest, raw_images: dict[str, Path], tmp_path: Path) -> Iterator[bytes]:
+def mounted(
+    request: pytest.FixtureRequest, raw_images: dict[str, Path], tmp_path: Path
+) -> Iterator[bytes]:
     name = request.param
     if not IS_ROOT:
         pytest.skip("kernel reference check needs root (loop mount)")
@@ -132,11 +143,16 @@ def mounted(request: pytest.FixtureRequest, raw_images: dict[str, Path], tmp_pat
     img = raw_images[name]
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    p = subprocess.run(["mount", "-t", "ext4", "-o", "ro,loop,noload", str(img), str(mnt)],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        ["mount", "-t", "ext4", "-o", "ro,loop,noload", str(img), str(mnt)],
+        capture_output=True,
+        text=True,
+    )
     if p.returncode != 0:
-        pytest.skip(f"kernel cannot mount {name} ({p.stderr.strip()}; "
-                    f"features {load(name)['features']}; see dmesg)")
+        pytest.skip(
+            f"kernel cannot mount {name} ({p.stderr.strip()}; "
+            f"features {load(name)['features']}; see dmesg)"
+        )
     try:
         yield os.fsencode(mnt)
     finally:
@@ -166,7 +182,9 @@ def test_kernel_view_matches_manifest(mounted: bytes, request: pytest.FixtureReq
     want = expected_entries(m)
     got_paths = set(walk(mounted))
     assert got_paths == set(want), (
-        f"missing {sorted(set(want) - got_paths)[:5]}, unexpected {sorted(got_paths - set(want))[:5]}")
+        f"missing {sorted(set(want) - got_paths)[:5]}, "
+        f"unexpected {sorted(got_paths - set(want))[:5]}"
+    )
     inode_of_group: dict[int, int] = {}
     problems: list[str] = []
     hashed: dict[int, str] = {}
@@ -189,14 +207,20 @@ def test_kernel_view_matches_manifest(mounted: bytes, request: pytest.FixtureReq
         if e["type"] == "lnk":
             check("target", os.readlink(p).hex(), e["target_hex"])
         if e["type"] in ("chr", "blk"):
-            check("rdev", (os.major(st.st_rdev), os.minor(st.st_rdev)), (e["rdev_major"], e["rdev_minor"]))
+            check(
+                "rdev",
+                (os.major(st.st_rdev), os.minor(st.st_rdev)),
+                (e["rdev_major"], e["rdev_minor"]),
+            )
         if e["type"] == "reg":
             if st.st_ino not in hashed:
                 hashed[st.st_ino] = sha256_file(p)
             check("sha256", hashed[st.st_ino], e["sha256"])
         if e["type"] != "lnk":
-            xa = {n: os.getxattr(p, n, follow_symlinks=False).hex()
-                  for n in os.listxattr(p, follow_symlinks=False)}
+            xa = {
+                n: os.getxattr(p, n, follow_symlinks=False).hex()
+                for n in os.listxattr(p, follow_symlinks=False)
+            }
             check("xattrs", dict(sorted(xa.items())), e["xattrs"])
         g = e["hardlink_group"]
         if g is not None:
@@ -216,7 +240,11 @@ def test_kernel_view_matches_manifest(mounted: bytes, request: pytest.FixtureReq
 @pytest.mark.skipif(not IS_ROOT or not HAVE_E2FS, reason="build_seeds.py needs root and e2fsprogs")
 def test_build_check_reproduces_small_image() -> None:
     name = "ext4_nojournal" if "ext4_nojournal" in NAMES else NAMES[0]
-    p = subprocess.run([sys.executable, str(BUILD), "--check", "--only", name],
-                       capture_output=True, text=True, timeout=300)
+    p = subprocess.run(
+        [sys.executable, str(BUILD), "--check", "--only", name],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert p.returncode == 0, p.stdout + p.stderr
     assert "byte-identical" in p.stdout
