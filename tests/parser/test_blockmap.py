@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ext4guard.parser.blockmap import BlockMapCycle, find_blocks
 from ext4guard.parser.blocks import BlockOutOfRange
@@ -212,6 +214,11 @@ def _expect(img: Path, ino: int, lblk: int, error: type[Ext4Error]) -> None:
             read_file(fs, inode, 0, inode.size, Budget())
 
 
+@pytest.fixture(scope="module")
+def contig_ino(blockmap_img: Built) -> int:
+    return _ino(blockmap_img.img, "/contig")
+
+
 @pytest.fixture
 def work(blockmap_img: Built, tmp_path: Path) -> Path:
     img = tmp_path / "work.img"
@@ -255,3 +262,46 @@ def test_dind_lists_one_indirect_block_twice(work: Path) -> None:
         inode = fs.inode(ino)
         with pytest.raises(BlockMapCycle):
             file_mappings(fs, inode, 0, 600, Budget())
+
+
+# ------------------------------------------------------------------------------------------
+# fuzzing: mutate i_block and the IND block of a real block-mapped file
+# ------------------------------------------------------------------------------------------
+
+_edits = st.lists(st.tuples(st.integers(0, BS - 1), st.integers(0, 255)), min_size=1, max_size=8)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(root_edits=_edits, ind_edits=_edits)
+def test_mutated_block_map_raises_only_ext4_errors(
+    work: Path,
+    contig_ino: int,
+    root_edits: list[tuple[int, int]],
+    ind_edits: list[tuple[int, int]],
+) -> None:
+    with Filesystem.open(work) as fs:
+        inode = fs.inode(contig_ino)
+        ind_block = struct.unpack_from("<I", inode.i_block, 48)[0]
+        original = fs.image.read(ind_block * BS, BS)
+        ind = bytearray(original)
+        for pos, value in ind_edits:
+            ind[pos] = value
+        root = bytearray(inode.i_block)
+        for pos, value in root_edits:
+            root[pos % 60] = value
+        fd = os.open(work, os.O_RDWR)
+        try:
+            os.pwrite(fd, bytes(ind), ind_block * BS)
+            mutated = dataclasses.replace(inode, i_block=bytes(root))
+            for first, count in [(0, 600), (100, 3), (70 << 10, 10)]:
+                try:
+                    mappings = file_mappings(fs, mutated, first, count, Budget())
+                except Ext4Error:
+                    continue
+                assert mappings[0].logical_block == first
+                assert mappings[-1].logical_end == first + count
+        finally:
+            os.pwrite(fd, original, ind_block * BS)
+            os.close(fd)
