@@ -137,9 +137,9 @@ def _group_flags(group: GroupDesc) -> str:
     names = [
         name
         for name, on in (
-            ("INODE_UNINIT", group.inode_uninit),
-            ("BLOCK_UNINIT", group.block_uninit),
-            ("ITABLE_ZEROED", group.itable_zeroed),
+            ("IU", group.inode_uninit),
+            ("BU", group.block_uninit),
+            ("IZ", group.itable_zeroed),
         )
         if on
     ]
@@ -173,18 +173,13 @@ def render(report: dict[str, Any], console: Console, max_groups: int | None) -> 
 
     groups: list[dict[str, Any]] = report["groups"]
     shown = groups if max_groups is None else groups[:max_groups]
-    table = Table(title=f"Block groups ({len(groups)} readable of {sb['group_count']})")
-    for column in (
-        "group",
-        "block bitmap",
-        "inode bitmap",
-        "inode table",
-        "free blocks",
-        "free inodes",
-        "dirs",
-        "flags",
-    ):
-        table.add_column(column, justify="right" if column != "flags" else "left")
+    table = Table(
+        title=f"Block groups ({len(groups)} readable of {sb['group_count']})",
+        caption="flags: IU inode table uninit, BU block bitmap uninit, IZ inode table zeroed",
+    )
+    for column in ("group", "block bm", "inode bm", "itable", "free blk", "free ino", "dirs"):
+        table.add_column(column, justify="right")
+    table.add_column("flags", no_wrap=True)
     for group in shown:
         table.add_row(
             str(group["group"]),
