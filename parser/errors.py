@@ -68,6 +68,13 @@ class Unsupported(Ext4Error):
         self.feature_bits = feature_bits
 
 
+class InvalidRequest(Ext4Error):
+    """A caller asked for something that cannot exist (negative offset, inode 0...)."""
+
+    code = "invalid_request"
+    errno_value = errno.EINVAL
+
+
 class BudgetExceeded(Ext4Error):
     """A request needed more reads, entries or depth than its budget allows."""
 

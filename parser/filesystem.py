@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from typing import Self
 
 from .blocks import BlockReader
-from .errors import Ext4Error
+from .budget import Budget
+from .errors import Ext4Error, InvalidRequest, Where
 from .group_desc import GroupDesc, read_group_desc
 from .image import Image
 from .inode import Inode, inode_location, read_inode
+from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 
 
@@ -50,6 +52,19 @@ class Filesystem:
         """Inode `ino`, read and verified."""
         group, _ = inode_location(self.superblock, ino)
         return read_inode(self.image, self.superblock, self.group(group), ino)
+
+    def iomap(self, ino: int, offset: int, length: int) -> list[Mapping]:
+        """Mappings of the file's bytes [offset, offset + length), whole blocks, in order."""
+        if offset < 0 or length < 0:
+            raise InvalidRequest(f"negative range {offset}+{length}", Where(inode=ino))
+        block_size = self.superblock.block_size
+        first = offset // block_size
+        end = -(-(offset + length) // block_size)
+        return file_mappings(self, self.inode(ino), first, end - first, Budget())
+
+    def read(self, ino: int, offset: int, size: int) -> bytes:
+        """Up to `size` bytes of inode `ino` at `offset` (short at end of file)."""
+        return read_file(self, self.inode(ino), offset, size, Budget())
 
     def groups(self) -> Iterator[GroupDesc | Ext4Error]:
         """Every group descriptor in order; a damaged one is yielded as its error."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from .blockmap import find_blocks
 from .budget import Budget
 from .checksum import crc32c_raw
-from .errors import Unsupported, Where
+from .errors import InvalidRequest, Unsupported, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
 from .inode import Inode
@@ -89,7 +89,7 @@ def file_mappings(
     """Mappings covering logical blocks [first_block, first_block + block_count) exactly,
     in order, clipped to the range (and to 2^32 blocks). Raises only Ext4Error."""
     if first_block < 0 or block_count < 0:
-        raise ValueError("first_block and block_count must not be negative")
+        raise InvalidRequest("first_block and block_count must not be negative")
     end = min(first_block + block_count, MAX_LOGICAL_BLOCKS)
     if first_block >= end:
         return []
@@ -134,7 +134,7 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
     inline data needs the system.data xattr and raises Unsupported here.
     """
     if offset < 0 or size < 0:
-        raise ValueError("offset and size must not be negative")
+        raise InvalidRequest("offset and size must not be negative")
     end = min(offset + size, inode.size)
     if offset >= end:
         return b""
