@@ -19,7 +19,8 @@ damaged entry stops the walk of that block (rec_len is the only way to the next 
 A checksum mismatch is a finding too, and then the block's entries are not returned
 (DESIGN.md: a record whose checksum fails is not trusted) unless `verify=False`.
 `find_in_block` is the lookup form: it returns the entry or None, and raises the first
-finding met before the name was found (a reader cannot say "absent" past damage).
+finding met before the name was found (a reader cannot say "absent" past damage). In a
+casefolded directory it matches names as `ext4_match()` does (equal after casefolding).
 
 The per-inode checksum seed (crc32c of the inode number and generation, seeded with the
 filesystem's) lives in ONE place here, `inode_csum_seed`; htree.py reuses it.
@@ -31,6 +32,7 @@ import struct
 from dataclasses import dataclass
 
 from .checksum import crc32c_raw
+from .dirhash import casefold_name
 from .errors import ChecksumMismatch, Corruption, Unsupported, Where
 from .inode import FL_CASEFOLD, FL_ENCRYPT, Inode
 from .superblock import Superblock
@@ -230,6 +232,64 @@ def read_dir_block(
     )
 
 
+def _scan(
+    block: bytes,
+    start: int,
+    size: int,
+    ctx: DirContext,
+    want: bytes | None,
+    out: list[tuple[int, int, int, int, int]] | None,
+    include_unused: bool,
+) -> int:
+    """Walk the entries in block[start:size]; the one loop both readers share.
+
+    Appends (offset, inode, rec_len, name_len, file_type) of each entry to `out` (live ones
+    only unless `include_unused`); stops at the live entry named `want` and returns its
+    offset. Returns -1 at the end of the area, or -2 - offset of the first bad entry (for
+    `_check_entry` to describe). The test below is the OR of `_check_entry`'s rules.
+    """
+    unpack = _HEADER.unpack_from
+    bs, count = ctx.block_size, ctx.inodes_count
+    big = bs >= 65536
+    target = want if want is not None else b""
+    wlen = len(target) if want is not None else -1
+    off = start
+    # Each step advances by rec_len >= 12, so the loop ends within size / 12 steps.
+    while off < size:
+        if off + DIRENT_HEADER > size:
+            return -2 - off
+        ino, rec_len, name_len, ftype = unpack(block, off)
+        if big and rec_len in (0, 65535):
+            rec_len = bs
+        nxt = off + rec_len
+        if (
+            rec_len < MIN_REC_LEN
+            or rec_len & 3
+            or rec_len < (DIRENT_HEADER + name_len + 3) & ~3
+            or nxt > size
+            or (nxt != size and nxt > size - MIN_REC_LEN)
+            or ino > count
+            or (ino and not name_len)
+        ):
+            return -2 - off
+        if ino:
+            if name_len == wlen and block.startswith(target, off + DIRENT_HEADER):
+                return off
+            if out is not None:
+                out.append((off, ino, rec_len, name_len, ftype))
+        elif include_unused and out is not None:
+            out.append((off, ino, rec_len, name_len, ftype))
+        off = nxt
+    return -1
+
+
+def _damage(block: bytes, off: int, size: int, ctx: DirContext, where: Where) -> Corruption:
+    found = _check_entry(block, off, size, ctx.inodes_count, ctx.block_size, where)
+    if isinstance(found, Corruption):
+        return found
+    return DirentBadRecLen("entry rejected", Where(where.group, where.inode, where.block, off))
+
+
 def _walk(
     block: bytes,
     start: int,
@@ -239,21 +299,16 @@ def _walk(
     include_unused: bool,
     findings: list[Corruption],
 ) -> tuple[DirEntry, ...]:
-    out: list[DirEntry] = []
-    off = start
-    bs, count = ctx.block_size, ctx.inodes_count
-    # Each step advances by rec_len >= 12, so the loop ends within size / 12 steps.
-    while off < size:
-        checked = _check_entry(block, off, size, count, bs, where)
-        if isinstance(checked, Corruption):
-            findings.append(checked)
-            break
-        ino, rec_len, name_len, ftype = checked
-        if ino or include_unused:
-            name = block[off + DIRENT_HEADER : off + DIRENT_HEADER + name_len]
-            out.append(DirEntry(ino, name, ftype, rec_len, off - start))
-        off += rec_len
-    return tuple(out)
+    raw: list[tuple[int, int, int, int, int]] = []
+    end = _scan(block, start, size, ctx, None, raw, include_unused)
+    if end <= -2:
+        findings.append(_damage(block, -2 - end, size, ctx, where))
+    return tuple(
+        DirEntry(
+            ino, block[off + DIRENT_HEADER : off + DIRENT_HEADER + nlen], ft, rlen, off - start
+        )
+        for off, ino, rlen, nlen, ft in raw
+    )
 
 
 def find_in_block(block: bytes, name: bytes, ctx: DirContext, where: Where) -> DirEntry | None:
@@ -267,18 +322,31 @@ def find_in_block(block: bytes, name: bytes, ctx: DirContext, where: Where) -> D
     size, _, trusted = _entries_area(block, ctx, where, True, findings)
     if not trusted:
         raise findings[0]
-    want = len(name)
-    off = 0
-    bs, count = ctx.block_size, ctx.inodes_count
-    while off < size:
-        checked = _check_entry(block, off, size, count, bs, where)
-        if isinstance(checked, Corruption):
-            raise checked
-        ino, rec_len, name_len, ftype = checked
-        start = off + DIRENT_HEADER
-        if ino and name_len == want and block[start : start + want] == name:
-            return DirEntry(ino, name, ftype, rec_len, off)
-        off += rec_len
+    if ctx.casefold:
+        return _find_casefolded(block, name, size, ctx, where)
+    off = _scan(block, 0, size, ctx, name, None, False)
+    if off <= -2:
+        raise _damage(block, -2 - off, size, ctx, where)
+    if off == -1:
+        return None
+    ino, rec_len, _, ftype = _HEADER.unpack_from(block, off)
+    return DirEntry(ino, name, ftype, rec_len_from_disk(rec_len, ctx.block_size), off)
+
+
+def _find_casefolded(
+    block: bytes, name: bytes, size: int, ctx: DirContext, where: Where
+) -> DirEntry | None:
+    """ext4_match() in a casefolded directory: names equal after utf8 casefolding; a name
+    that is not valid UTF-8 (either side) only matches byte for byte (non-strict mode)."""
+    folded = casefold_name(name)
+    raw: list[tuple[int, int, int, int, int]] = []
+    end = _scan(block, 0, size, ctx, None, raw, False)
+    for off, ino, rlen, nlen, ft in raw:
+        entry = block[off + DIRENT_HEADER : off + DIRENT_HEADER + nlen]
+        if entry == name or (folded is not None and casefold_name(entry) == folded):
+            return DirEntry(ino, entry, ft, rlen, off)
+    if end <= -2:
+        raise _damage(block, -2 - end, size, ctx, where)
     return None
 
 

@@ -173,6 +173,14 @@ def test_casefold_seed() -> None:
             reader = DirReader(fs, img, path)
             tree = Htree(reader.ctx, reader.block_of)
             _compare_with_dump(img, path, reader, tree)
+            if not reader.ctx.casefold:
+                continue
+            for ref in E.ls(img, path):
+                if not ref.dirent_inode or ref.name in (b".", b".."):
+                    continue
+                for variant in (ref.name, ref.name.upper(), ref.name.lower()):
+                    found = tree.lookup(variant)
+                    assert found is not None and found.inode == ref.dirent_inode, variant
 
 
 # --- hand-made corruption ----------------------------------------------------------------
