@@ -75,7 +75,7 @@ class HtreeOrder(Corruption):
 
 
 class HtreeBadBlock(Corruption):
-    """A dx_entry points outside the directory (or at block 0, the root)."""
+    """A dx_entry points past the end of the directory."""
 
     code = "htree_bad_block"
 
@@ -152,7 +152,10 @@ def _node_from(
         if hashes[i] < hashes[i - 1]:
             raise HtreeOrder(f"entry {i} hash 0x{hashes[i]:08x} < previous", where)
     for i, e in enumerate(entries):
-        if e.block == 0 or e.block >= ctx.dir_blocks:
+        if e.block == 0:
+            # dx_probe's path always starts at block 0: pointing there is a cycle.
+            raise HtreeCycle(f"entry {i} points back at the root (block 0)", where)
+        if e.block >= ctx.dir_blocks:
             raise HtreeBadBlock(
                 f"entry {i} points at block {e.block} (directory has {ctx.dir_blocks})", where
             )

@@ -297,6 +297,36 @@ def test_cycle_and_bad_node() -> None:
         bad.lookup(first)
 
 
+def test_node_pointing_at_root() -> None:
+    reader, tree, blocks = _csum_tree()
+    child = tree.root.entries[1].block
+    node = bytearray(blocks[child])
+    struct.pack_into("<I", node, 12, 0)  # entry 0's block: the root
+    _refresh_node_csum(reader.ctx, node)
+    with pytest.raises(HtreeCycle):
+        _tree_with(reader, {**blocks, child: bytes(node)}).leaves()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_mutated_dx_node_only_ext4_errors(data: st.DataObject) -> None:
+    reader, tree, blocks = _csum_tree()
+    child = tree.root.entries[data.draw(st.integers(0, tree.root.count - 1))].block
+    node = bytearray(blocks[child])
+    for _ in range(data.draw(st.integers(1, 6))):
+        pos = data.draw(st.integers(0, 8 + 8 * 10))
+        node[pos] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        with contextlib.suppress(struct.error, ValueError):
+            _refresh_node_csum(reader.ctx, node)
+    try:
+        mutated = _tree_with(reader, {**blocks, child: bytes(node)})
+        mutated.leaves()
+        mutated.lookup(b"big200001")
+    except Ext4Error:
+        pass
+
+
 def test_node_entry_outside_parent_range() -> None:
     reader, tree, blocks = _csum_tree()
     child = tree.root.entries[1].block
