@@ -17,6 +17,15 @@ def crc32c_raw(seed: int, data: bytes | memoryview) -> int:
     return ~int(_crc32c.crc32c(data, value=~seed & MASK32)) & MASK32
 
 
+def inode_csum_seed(fs_seed: int, ino: int, generation: int) -> int:
+    """The per-inode seed (`ei->i_csum_seed`): fs seed, then le32 inode number, le32 generation.
+
+    It seeds the inode's own checksum and those of its extent, directory and xattr blocks.
+    """
+    crc = crc32c_raw(fs_seed, (ino & MASK32).to_bytes(4, "little"))
+    return crc32c_raw(crc, (generation & MASK32).to_bytes(4, "little"))
+
+
 def _crc16_table() -> tuple[int, ...]:
     # CRC-16/ARC (reflected polynomial 0xA001), the `crc16()` in the kernel's lib/crc16.c.
     table = []

@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .checksum import crc32c_raw
+from .checksum import crc32c_raw, inode_csum_seed
 from .dirhash import casefold_name
 from .errors import ChecksumMismatch, Corruption, Unsupported, Where
 from .inode import FL_CASEFOLD, FL_ENCRYPT, Inode
@@ -70,15 +70,6 @@ class DirentMissingTail(Corruption):
     """metadata_csum is on but the block has no checksum tail (`e2fsck -D` adds one)."""
 
     code = "dirent_missing_tail"
-
-
-def inode_csum_seed(fs_seed: int, ino: int, generation: int) -> int:
-    """Per-inode crc32c seed (`ei->i_csum_seed`): fs seed, then le32 ino, then le32 gen.
-
-    The one definition in ext4guard's directory code (dirent and htree blocks use it).
-    """
-    crc = crc32c_raw(fs_seed, (ino & 0xFFFFFFFF).to_bytes(4, "little"))
-    return crc32c_raw(crc, (generation & 0xFFFFFFFF).to_bytes(4, "little"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._ksy.ext4_inode import Ext4Inode
-from .checksum import crc32c_raw
+from .checksum import crc32c_raw, inode_csum_seed
 from .errors import ChecksumMismatch, Corruption, RecordInvalid, Where
 from .group_desc import GroupDesc
 from .image import Image
@@ -145,9 +145,7 @@ def _builder(sb: Superblock, ino: int, raw: bytes, where: Where) -> Callable[[An
 
 def inode_checksum(sb: Superblock, ino: int, generation: int, raw: bytes) -> tuple[int, int]:
     """(stored, computed) inode checksum; both masked to 16 bits without i_checksum_hi."""
-    crc = crc32c_raw(sb.checksum_seed, ino.to_bytes(4, "little"))
-    crc = crc32c_raw(crc, generation.to_bytes(4, "little"))
-    crc = crc32c_raw(crc, raw[:_CHECKSUM_LO])
+    crc = crc32c_raw(inode_csum_seed(sb.checksum_seed, ino, generation), raw[:_CHECKSUM_LO])
     crc = crc32c_raw(crc, b"\0\0")
     crc = crc32c_raw(crc, raw[_CHECKSUM_LO + 2 : GOOD_OLD_INODE_SIZE])
     stored = int.from_bytes(raw[_CHECKSUM_LO : _CHECKSUM_LO + 2], "little")

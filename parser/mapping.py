@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from .blockmap import find_blocks
 from .budget import Budget
-from .checksum import crc32c_raw
+from .checksum import inode_csum_seed
 from .errors import InvalidRequest, Unsupported, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
@@ -60,8 +60,7 @@ class Mapping:
 
 def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:
     """The per-inode crc32c seed: crc32c_raw(crc32c_raw(fs seed, le32(ino)), le32(gen))."""
-    crc = crc32c_raw(sb.checksum_seed, inode.ino.to_bytes(4, "little"))
-    return crc32c_raw(crc, (inode.generation & 0xFFFFFFFF).to_bytes(4, "little"))
+    return inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
 
 
 def _is_fast_symlink(inode: Inode) -> bool:

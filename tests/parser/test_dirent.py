@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from ext4guard.parser._ksy.ext4_dir import Ext4Dir
 from ext4guard.parser.budget import Budget
-from ext4guard.parser.checksum import crc32c_raw
+from ext4guard.parser.checksum import crc32c_raw, inode_csum_seed
 from ext4guard.parser.dirent import (
     DirBlock,
     DirContext,
@@ -34,7 +34,6 @@ from ext4guard.parser.dirent import (
     DirentNameLen,
     dirblock_checksum,
     find_in_block,
-    inode_csum_seed,
     read_dir_block,
     read_inline_dir,
 )
