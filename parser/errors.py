@@ -75,6 +75,20 @@ class InvalidRequest(Ext4Error):
     errno_value = errno.EINVAL
 
 
+class NotFound(Ext4Error):
+    """A path names nothing in the image."""
+
+    code = "not_found"
+    errno_value = errno.ENOENT
+
+
+class NotADirectory(Ext4Error):
+    """A path goes through something that is not a directory (symlinks are not followed)."""
+
+    code = "not_a_directory"
+    errno_value = errno.ENOTDIR
+
+
 class BudgetExceeded(Ext4Error):
     """A request needed more reads, entries or depth than its budget allows."""
 

@@ -8,10 +8,12 @@ from typing import Self
 
 from .blocks import BlockReader
 from .budget import Budget
-from .errors import Ext4Error, InvalidRequest, Where
+from .directory import find_entry, list_directory
+from .dirent import DirEntry
+from .errors import Corruption, Ext4Error, InvalidRequest, NotADirectory, NotFound, Where
 from .group_desc import GroupDesc, read_group_desc
 from .image import Image
-from .inode import Inode, inode_location, read_inode
+from .inode import ROOT_INO, Inode, inode_location, read_inode
 from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 
@@ -52,6 +54,27 @@ class Filesystem:
         """Inode `ino`, read and verified."""
         group, _ = inode_location(self.superblock, ino)
         return read_inode(self.image, self.superblock, self.group(group), ino)
+
+    def lookup(self, path: bytes | str) -> int:
+        """Inode number of an absolute path inside the image; symlinks are not followed."""
+        raw = path.encode("utf-8", "surrogateescape") if isinstance(path, str) else path
+        ino = ROOT_INO
+        for name in (part for part in raw.split(b"/") if part):
+            directory = self.inode(ino)
+            if not directory.is_dir:
+                raise NotADirectory(f"{raw!r}: inode {ino} is not a directory", Where(inode=ino))
+            entry = find_entry(self, directory, name, Budget())
+            if entry is None:
+                raise NotFound(f"{raw!r}: no entry {name!r} in inode {ino}", Where(inode=ino))
+            ino = entry.inode
+        return ino
+
+    def iterdir(self, ino: int) -> tuple[list[DirEntry], list[Corruption]]:
+        """The entries of directory `ino` (not `.` and `..`) and the damage met listing it."""
+        directory = self.inode(ino)
+        if not directory.is_dir:
+            raise NotADirectory(f"inode {ino} is not a directory", Where(inode=ino))
+        return list_directory(self, directory, Budget())
 
     def iomap(self, ino: int, offset: int, length: int) -> list[Mapping]:
         """Mappings of the file's bytes [offset, offset + length), whole blocks, in order."""

@@ -39,3 +39,15 @@ def seed_image(name: str) -> Path:
 def seed_manifest(name: str) -> dict[str, Any]:
     manifest: dict[str, Any] = json.loads((SEED_DIR / f"{name}.json").read_text())
     return manifest
+
+
+def manifest_entries(manifest: dict[str, Any]) -> dict[bytes, dict[str, Any]]:
+    """A manifest's entries keyed by raw path, with compact 'generated' groups expanded."""
+    out = {bytes.fromhex(e["path_hex"]): e for e in manifest["entries"]}
+    for group in manifest.get("generated", []):
+        parent = os.fsencode(group["parent"])
+        prefix = bytes.fromhex(group["name_prefix_hex"])
+        targets = [out[os.fsencode(t)] for t in group["targets"]]
+        for i in range(group["count"]):
+            out[parent + b"/" + prefix + b"%07d" % i] = targets[i % len(targets)]
+    return out

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.seeds import manifest_entries
+
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "corpus" / "seeds"
 BUILD = ROOT / "corpus" / "build_seeds.py"
@@ -111,18 +113,6 @@ def test_e2fsck_clean_and_features(name: str, raw_images: dict[str, Path]) -> No
 # ------------------------------------------------------------------ kernel reference check
 
 
-def expected_entries(m: dict) -> dict[bytes, dict]:
-    """Manifest entries keyed by raw path, with 'generated' groups expanded."""
-    out = {bytes.fromhex(e["path_hex"]): e for e in m["entries"]}
-    for g in m.get("generated", []):
-        parent = os.fsencode(g["parent"])
-        prefix = bytes.fromhex(g["name_prefix_hex"])
-        targets = [out[os.fsencode(t)] for t in g["targets"]]
-        for i in range(g["count"]):
-            out[parent + b"/" + prefix + b"%07d" % i] = targets[i % len(targets)]
-    return out
-
-
 def sha256_file(p: bytes) -> str:
     h = hashlib.sha256()
     with open(p, "rb") as f:
@@ -179,7 +169,7 @@ def walk(root: bytes) -> list[bytes]:
 def test_kernel_view_matches_manifest(mounted: bytes, request: pytest.FixtureRequest) -> None:
     name = request.node.callspec.params["mounted"]
     m = load(name)
-    want = expected_entries(m)
+    want = manifest_entries(m)
     got_paths = set(walk(mounted))
     assert got_paths == set(want), (
         f"missing {sorted(set(want) - got_paths)[:5]}, "

@@ -16,7 +16,7 @@ from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import FL_INLINE_DATA
 from ext4guard.parser.mapping import MappingKind
 from tests.reference import e2fsprogs as E
-from tests.seeds import SEEDS, seed_image, seed_manifest
+from tests.seeds import SEEDS, manifest_entries, seed_image, seed_manifest
 
 FILES_PER_SEED = 25
 
@@ -83,3 +83,52 @@ def test_bad_requests_are_typed() -> None:
         for ino in (0, -1, fs.superblock.inodes_count + 1):
             with pytest.raises(Ext4Error):
                 fs.inode(ino)
+
+
+def _manifest_paths(seed: str) -> dict[bytes, dict[str, object]]:
+    return {p: e for p, e in manifest_entries(seed_manifest(seed)).items() if p != b"/"}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_lookup_and_iterdir_match_the_source_tree(seed: str) -> None:
+    entries = _manifest_paths(seed)
+    image = seed_image(seed)
+    with Filesystem.open(image) as fs:
+        # Every path of the source tree resolves, to an inode of the right type and mode.
+        inode_of: dict[bytes, int] = {}
+        for path, entry in entries.items():
+            ino = fs.lookup(path)
+            inode = fs.inode(ino)
+            assert inode.file_type == entry["type"], path
+            assert inode.permissions == entry["mode"], path
+            inode_of[path] = ino
+        # Hard links share an inode number exactly when the source tree's files did.
+        groups: dict[object, set[int]] = {}
+        for path, entry in entries.items():
+            if entry.get("hardlink_group") is not None:
+                groups.setdefault(entry["hardlink_group"], set()).add(inode_of[path])
+        assert all(len(inos) == 1 for inos in groups.values())
+        # Each directory lists exactly its children in the source tree.
+        for path, entry in entries.items():
+            if entry["type"] != "dir" or path == b"/lost+found":
+                continue
+            listed, findings = fs.iterdir(inode_of[path])
+            assert findings == [], path
+            want = {p.rsplit(b"/", 1)[1] for p in entries if p.rsplit(b"/", 1)[0] == path}
+            assert {e.name for e in listed} == want, path
+        root, findings = fs.iterdir(2)
+        assert findings == []
+        assert {e.name for e in root} == {p[1:] for p in entries if p.count(b"/") == 1}, (
+            "root listing"
+        )
+
+
+def test_lookup_errors_are_typed() -> None:
+    from ext4guard.parser.errors import NotADirectory, NotFound
+
+    with Filesystem.open(seed_image("ext4_default")) as fs:
+        with pytest.raises(NotFound):
+            fs.lookup(b"/no/such/path")
+        regular = next(p for p, e in _manifest_paths("ext4_default").items() if e["type"] == "reg")
+        with pytest.raises(NotADirectory):
+            fs.lookup(regular + b"/below")

@@ -1,0 +1,114 @@
+"""Directories as the facade sees them: list one, and look a name up in one.
+
+Blocks come through the file mapping (a directory is a file of directory blocks); each block
+is parsed by `dirent` (linear) and, for indexed directories, found through `htree` first.
+Damage is a finding, not the end: a listing returns the healthy entries of every block plus
+the corruption met ("Partial results", DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .budget import Budget
+from .dirent import DirContext, DirEntry, find_in_block, read_dir_block, read_inline_dir
+from .errors import Corruption, Where
+from .htree import Htree
+from .inode import FL_INDEX, Inode
+from .mapping import MappingKind, file_mappings
+
+if TYPE_CHECKING:
+    from .filesystem import Filesystem
+
+
+class DirectoryHole(Corruption):
+    """A directory block that is not mapped (the kernel calls this "directory hole found")."""
+
+    code = "directory_hole"
+
+
+_DOTS = (b".", b"..")
+
+
+def _block_of(fs: Filesystem, inode: Inode, budget: Budget) -> Callable[[int], bytes]:
+    """Read logical directory block n, mapped through the inode's extents or block map."""
+
+    def block_of(logical: int) -> bytes:
+        (mapping,) = file_mappings(fs, inode, logical, 1, budget)
+        where = Where(inode=inode.ino)
+        if mapping.kind is not MappingKind.MAPPED or mapping.physical_block is None:
+            raise DirectoryHole(f"directory block {logical} is not mapped", where)
+        block = mapping.physical_block
+        return fs.blocks.read(block, Where(inode=inode.ino, block=block), budget)
+
+    return block_of
+
+
+def _is_indexed(fs: Filesystem, inode: Inode) -> bool:
+    return bool(inode.flags & FL_INDEX) and "dir_index" in fs.superblock.compat
+
+
+def list_directory(
+    fs: Filesystem, inode: Inode, budget: Budget
+) -> tuple[list[DirEntry], list[Corruption]]:
+    """Every live entry but `.` and `..`, and the corruption met on the way."""
+    ctx = DirContext.for_inode(fs.superblock, inode)
+    where = Where(inode=inode.ino)
+    if inode.has_inline_data:
+        _parent, block = read_inline_dir(inode.i_block, ctx, where)
+        return [e for e in block.entries if e.name not in _DOTS], list(block.findings)
+    entries: list[DirEntry] = []
+    findings: list[Corruption] = []
+    block_of = _block_of(fs, inode, budget)
+    # An indexed directory's root and index blocks hold no entries: list its leaves. A
+    # damaged index is a finding, and the listing falls back to every block.
+    leaves: list[int] | range = range(ctx.dir_blocks)
+    if _is_indexed(fs, inode):
+        try:
+            leaves = Htree(ctx, block_of).leaves()
+        except Corruption as exc:
+            findings.append(exc)
+    for logical in leaves:
+        try:
+            data = block_of(logical)
+        except Corruption as exc:
+            findings.append(exc)
+            continue
+        parsed = read_dir_block(data, ctx, Where(inode=inode.ino))
+        budget.charge_entries(len(parsed.entries), where)
+        entries.extend(e for e in parsed.entries if e.name not in _DOTS)
+        findings.extend(parsed.findings)
+    return entries, findings
+
+
+def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> DirEntry | None:
+    """The entry called `name` in directory `inode`, or None when it is certainly absent.
+
+    Indexed directories are searched through the htree; like the kernel, a damaged index
+    falls back to a linear scan. A linear scan that meets damage and does not find the name
+    raises the first damage met: the name may be in the unreadable part.
+    """
+    ctx = DirContext.for_inode(fs.superblock, inode)
+    where = Where(inode=inode.ino)
+    if inode.has_inline_data:
+        _parent, block = read_inline_dir(inode.i_block, ctx, where)
+        return next((e for e in block.entries if e.name == name), None)
+    block_of = _block_of(fs, inode, budget)
+    damage: Corruption | None = None
+    if _is_indexed(fs, inode):
+        try:
+            return Htree(ctx, block_of).lookup(name)
+        except Corruption as exc:
+            damage = exc  # kept; the linear scan below may still find the name
+    for logical in range(ctx.dir_blocks):
+        try:
+            found = find_in_block(block_of(logical), name, ctx, where)
+        except Corruption as exc:
+            damage = damage or exc
+            continue
+        if found is not None:
+            return found
+    if damage is not None:
+        raise damage
+    return None
