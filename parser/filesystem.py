@@ -17,6 +17,16 @@ from .inode import ROOT_INO, Inode, inode_location, read_inode
 from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 
+_FT_DIR = 2  # EXT4_FT_DIR, the dirent's type byte for directories
+
+
+class SymlinkInvalid(Corruption):
+    code = "symlink_invalid"
+
+
+class DirectoryCycle(Corruption):
+    code = "directory_cycle"
+
 
 class Filesystem:
     """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
@@ -75,6 +85,67 @@ class Filesystem:
         if not directory.is_dir:
             raise NotADirectory(f"inode {ino} is not a directory", Where(inode=ino))
         return list_directory(self, directory, Budget())
+
+    def stat(self, ino: int) -> Inode:
+        """The inode's attributes (`Inode` carries everything `stat(2)` reports)."""
+        return self.inode(ino)
+
+    def readlink(self, ino: int) -> bytes:
+        """A symlink's target, from i_block (fast), a data block (slow) or inline data."""
+        inode = self.inode(ino)
+        where = Where(inode=ino)
+        if inode.file_type != "lnk":
+            raise InvalidRequest(f"inode {ino} is not a symbolic link", where)
+        if not 0 < inode.size < self.superblock.block_size:
+            raise SymlinkInvalid(f"symlink target length {inode.size}", where)
+        target = read_file(self, inode, 0, inode.size, Budget())
+        if b"\0" in target:
+            raise SymlinkInvalid("symlink target holds a NUL byte", where)
+        return target
+
+    def walk(self, top: bytes | str = b"/") -> Iterator[tuple[bytes, DirEntry] | Ext4Error]:
+        """Every entry below `top`, depth first, as (path, entry); damage is yielded in line.
+
+        An explicit stack, no recursion; a directory reached a second time (a hard-linked
+        directory or a cycle through `..`-like entries) is reported and not entered again.
+        """
+        top_raw = top.encode("utf-8", "surrogateescape") if isinstance(top, str) else top
+        root = self.lookup(top_raw)
+        prefix = top_raw.rstrip(b"/")
+        has_filetype = "filetype" in self.superblock.incompat
+        stack: list[tuple[bytes, int]] = [(prefix, root)]
+        entered: set[int] = {root}
+        while stack:
+            path, ino = stack.pop()
+            try:
+                entries, findings = self.iterdir(ino)
+            except Ext4Error as exc:
+                yield exc
+                continue
+            yield from findings
+            subdirs: list[tuple[bytes, int]] = []
+            for entry in entries:
+                child = path + b"/" + entry.name
+                yield child, entry
+                if self._names_directory(entry, has_filetype):
+                    if entry.inode in entered:
+                        yield DirectoryCycle(
+                            f"{child!r}: directory inode {entry.inode} reached twice",
+                            Where(inode=entry.inode),
+                        )
+                        continue
+                    entered.add(entry.inode)
+                    subdirs.append((child, entry.inode))
+            stack.extend(reversed(subdirs))
+
+    def _names_directory(self, entry: DirEntry, has_filetype: bool) -> bool:
+        if has_filetype:
+            return entry.file_type == _FT_DIR
+        # Without the filetype feature the dirent does not say: ask the inode.
+        try:
+            return self.inode(entry.inode).is_dir
+        except Ext4Error:
+            return False  # the caller's stat of this entry reports the damage
 
     def iomap(self, ino: int, offset: int, length: int) -> list[Mapping]:
         """Mappings of the file's bytes [offset, offset + length), whole blocks, in order."""

@@ -83,6 +83,15 @@ class Inode:
         return self.file_type == "dir"
 
     @property
+    def rdev(self) -> tuple[int, int]:
+        """(major, minor) of a device node: old 16-bit form in i_block[0], else the new one."""
+        old = int.from_bytes(self.i_block[0:4], "little")
+        if old:
+            return (old >> 8) & 0xFF, old & 0xFF
+        new = int.from_bytes(self.i_block[4:8], "little")
+        return (new & 0xFFF00) >> 8, (new & 0xFF) | ((new >> 12) & 0xFFF00)
+
+    @property
     def uses_extents(self) -> bool:
         return bool(self.flags & FL_EXTENTS)
 
