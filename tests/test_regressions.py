@@ -1,0 +1,48 @@
+"""Replay every input in corpus/regressions/: each once broke the parser's contracts.
+
+An input is `NAME.patch.json`, the bytes a mutation changed relative to a seed image
+(`{"seed": "ext4_1k", "patch": {"<offset>": "<hex bytes>"}}`: the repository stays lean),
+with a sidecar `NAME.json` naming the bug, the API call that broke and the fix commit. The
+replay makes the image and runs every public call over it (tests/parser/test_properties.py's
+driver): each must return or raise an `Ext4Error`, in bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.parser.test_properties import exercise, limits
+from tests.seeds import SEEDS, seed_image
+
+REGRESSIONS = Path(__file__).resolve().parent.parent / "corpus" / "regressions"
+INPUTS = sorted(REGRESSIONS.glob("*.patch.json"))
+SIDECAR_KEYS = {"bug", "call", "fix_commit"}
+
+
+def load_patch(path: Path) -> tuple[str, dict[int, bytes]]:
+    doc = json.loads(path.read_text())
+    return doc["seed"], {int(at): bytes.fromhex(data) for at, data in doc["patch"].items()}
+
+
+def test_every_input_has_a_sidecar() -> None:
+    for path in INPUTS:
+        sidecar = path.with_name(path.name.removesuffix(".patch.json") + ".json")
+        assert sidecar.is_file(), f"{path.name}: no sidecar {sidecar.name}"
+        assert set(json.loads(sidecar.read_text())) >= SIDECAR_KEYS, sidecar.name
+
+
+@pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
+def test_replay(path: Path, tmp_path: Path) -> None:
+    seed, patch = load_patch(path)
+    assert seed in SEEDS, f"{path.name}: unknown seed {seed}"
+    buf = bytearray(seed_image(seed).read_bytes())
+    for at, data in patch.items():
+        assert at + len(data) <= len(buf), f"{path.name}: patch past the image end"
+        buf[at : at + len(data)] = data
+    image = tmp_path / f"{seed}.img"
+    image.write_bytes(bytes(buf))
+    with limits():
+        exercise(image)
