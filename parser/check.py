@@ -1143,6 +1143,7 @@ def _bitmap_pass(
     total_clusters = ((sb.blocks_count - fdb) + (1 << ratio_bits) - 1) >> ratio_bits
     # Used clusters: the inodes' claims plus every metadata block's cluster.
     used = bytearray(owned.data)
+    meta_clusters = bytearray(len(owned.data))
     for byte_index, byte in enumerate(meta.data):
         if not byte:
             continue
@@ -1152,6 +1153,7 @@ def _bitmap_pass(
                 if block >= fdb:
                     cluster = (block - fdb) >> ratio_bits
                     used[cluster >> 3] |= 1 << (cluster & 7)
+                    meta_clusters[cluster >> 3] |= 1 << (cluster & 7)
     free_blocks = free_inodes = 0
     for group in range(sb.group_count):
         desc = st.descs.get(group)
@@ -1159,7 +1161,29 @@ def _bitmap_pass(
             continue
         where = Where(group=group)
         n = min(cpg, total_clusters - group * cpg)
-        if not desc.block_uninit:
+        if desc.block_uninit:
+            # No bitmap on disk: it is implied to hold the group's metadata and nothing
+            # else (ext4_init_block_bitmap), so no file may own a block here.
+            first = group * cpg
+            owned_here = _slice_bits(owned.data, first, n)
+            if owned_here:
+                st.add(
+                    BitmapMismatch(
+                        f"{owned_here.bit_count()} clusters in use in a BLOCK_UNINIT group",
+                        where,
+                    )
+                )
+            free = n - _slice_bits(meta_clusters, first, n).bit_count()
+            free_blocks += free
+            if free != desc.free_blocks_count:
+                st.add(
+                    FreeCountMismatch(
+                        f"free clusters {desc.free_blocks_count}, uninitialized bitmap implies "
+                        f"{free}",
+                        where,
+                    )
+                )
+        else:
             try:
                 bitmap = read_block_bitmap(fs, desc, st.budget)
             except BudgetExceeded:
@@ -1208,12 +1232,12 @@ def _bitmap_pass(
             st.add(
                 FreeCountMismatch(f"used directories {desc.used_dirs_count}, found {dirs}", where)
             )
-    if free_inodes != sb.free_inodes_count or free_blocks != sb.free_blocks_count:
+    if free_inodes != sb.free_inodes_count or free_blocks << ratio_bits != sb.free_blocks_count:
         # e2fsck does not call this an error: the kernel updates these lazily.
         st.notes.append("superblock free counts differ from the bitmaps (kept lazily)")
 
 
-def _slice_bits(data: bytearray, first: int, n: int) -> int:
+def _slice_bits(data: bytearray | bytes, first: int, n: int) -> int:
     """Bits [first, first + n) of a little-endian bitmap, as an integer."""
     lo = first >> 3
     hi = (first + n + 7) >> 3

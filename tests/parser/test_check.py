@@ -95,6 +95,7 @@ GENERATED = {
     "ext4_bigalloc": ["-O", f"{_EXT4},bigalloc,^resize_inode", "-C", "16384", "-b", "4096"],
     "ext4_sparse_super2": ["-O", "extent,metadata_csum,sparse_super2,^resize_inode", "-b", "1024"],
     "ext2_uninit_bg": ["-O", "uninit_bg,^has_journal", "-b", "2048"],
+    "ext4_many_groups": ["-O", "extent,metadata_csum,flex_bg", "-b", "1024", "-g", "1024"],
 }
 _CONFIG = Path(__file__).resolve().parents[2] / "corpus" / "mke2fs.conf"
 
@@ -352,8 +353,22 @@ def xattr_refcount(path: Path) -> None:
     C.write_at(path, block * sb.block_size, bytes(raw))
 
 
+def uninit_group_free_count(path: Path) -> None:
+    group = next(g.number for g in E.groups(path) if "BLOCK_UNINIT" in g.flags)
+
+    def mutate(desc: bytearray) -> None:
+        struct.pack_into("<H", desc, 0x0C, struct.unpack_from("<H", desc, 0x0C)[0] - 1)
+
+    C.patch_group_desc(path, group, mutate)
+
+
 CASES.update(
     {
+        "uninit_group_free_count": (
+            "ext4_meta_bg",
+            uninit_group_free_count,
+            {"free_count_mismatch"},
+        ),
         "bitmap_checksum": (BASE, bitmap_bit_flipped_checksum_kept, {"checksum_mismatch"}),
         "bitmap_mismatch": (
             BASE,
