@@ -15,6 +15,7 @@ from .budget import Budget
 from .dirent import DirContext, DirEntry, find_in_block, read_dir_block, read_inline_dir
 from .errors import Corruption, Where
 from .htree import Htree
+from .inline import find_inline_tail, read_inline_tail
 from .inode import FL_INDEX, Inode
 from .mapping import MappingKind, file_mappings
 
@@ -56,8 +57,7 @@ def list_directory(
     ctx = DirContext.for_inode(fs.superblock, inode)
     where = Where(inode=inode.ino)
     if inode.has_inline_data:
-        _parent, block = read_inline_dir(inode.i_block, ctx, where)
-        return [e for e in block.entries if e.name not in _DOTS], list(block.findings)
+        return _list_inline(fs, inode, ctx, budget)
     entries: list[DirEntry] = []
     findings: list[Corruption] = []
     block_of = _block_of(fs, inode, budget)
@@ -82,6 +82,24 @@ def list_directory(
     return entries, findings
 
 
+def _list_inline(
+    fs: Filesystem, inode: Inode, ctx: DirContext, budget: Budget
+) -> tuple[list[DirEntry], list[Corruption]]:
+    """An inline directory: the i_block part, then the entries continued in system.data."""
+    _parent, block = read_inline_dir(inode.i_block, ctx, Where(inode=inode.ino))
+    entries = [e for e in block.entries if e.name not in _DOTS]
+    findings = list(block.findings)
+    try:
+        tail = read_inline_tail(fs.superblock, inode, ctx, budget)
+    except Corruption as exc:
+        findings.append(exc)
+        tail = None
+    if tail is not None:
+        entries.extend(e for e in tail.entries if e.name not in _DOTS)
+        findings.extend(tail.findings)
+    return entries, findings
+
+
 def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> DirEntry | None:
     """The entry called `name` in directory `inode`, or None when it is certainly absent.
 
@@ -93,7 +111,13 @@ def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> Dir
     where = Where(inode=inode.ino)
     if inode.has_inline_data:
         _parent, block = read_inline_dir(inode.i_block, ctx, where)
-        return next((e for e in block.entries if e.name == name), None)
+        found = next((e for e in block.entries if e.name == name), None)
+        if found is None:
+            # The rest of a grown inline directory: its system.data part.
+            found = find_inline_tail(fs.superblock, inode, ctx, name, budget)
+        if found is None and block.findings:
+            raise block.findings[0]
+        return found
     block_of = _block_of(fs, inode, budget)
     damage: Corruption | None = None
     if _is_indexed(fs, inode):

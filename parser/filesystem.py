@@ -16,6 +16,7 @@ from .image import Image
 from .inode import ROOT_INO, Inode, inode_location, read_inode
 from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
+from .xattr import visible_xattrs
 
 _FT_DIR = 2  # EXT4_FT_DIR, the dirent's type byte for directories
 
@@ -159,6 +160,11 @@ class Filesystem:
     def read(self, ino: int, offset: int, size: int) -> bytes:
         """Up to `size` bytes of inode `ino` at `offset` (short at end of file)."""
         return read_file(self, self.inode(ino), offset, size, Budget())
+
+    def xattrs(self, ino: int) -> dict[bytes, bytes]:
+        """Extended attributes of inode `ino` as `getxattr(2)` on a kernel mount shows them:
+        full names (b"user.k", b"system.posix_acl_access"), POSIX ACLs in the VFS form."""
+        return visible_xattrs(self, self.inode(ino), Budget())
 
     def groups(self) -> Iterator[GroupDesc | Ext4Error]:
         """Every group descriptor in order; a damaged one is yielded as its error."""

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING
 from .blockmap import find_blocks
 from .budget import Budget
 from .checksum import inode_csum_seed
-from .errors import InvalidRequest, Unsupported, Where
+from .errors import InvalidRequest, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
+from .inline import inline_bytes
 from .inode import Inode
 from .superblock import Superblock
 
@@ -128,21 +129,18 @@ def file_mappings(
 def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budget) -> bytes:
     """Up to `size` bytes of the file at `offset`, clamped to i_size (short or empty past EOF).
 
-    MAPPED ranges come from image reads, HOLE and UNWRITTEN ranges are zeros. Inline data
-    and fast symlinks are served from i_block when they fit there (<= 60 bytes); longer
-    inline data needs the system.data xattr and raises Unsupported here.
+    MAPPED ranges come from image reads, HOLE and UNWRITTEN ranges are zeros. Fast symlinks
+    are served from i_block; inline data from i_block and, past 60 bytes, from the in-inode
+    system.data attribute (`parser.inline`).
     """
     if offset < 0 or size < 0:
         raise InvalidRequest("offset and size must not be negative")
     end = min(offset + size, inode.size)
     if offset >= end:
         return b""
+    if inode.has_inline_data and inode.size > I_BLOCK_SIZE:
+        return inline_bytes(fs.superblock, inode, budget)[offset:end]
     if inode.has_inline_data or _is_fast_symlink(inode):
-        if inode.size > I_BLOCK_SIZE:
-            raise Unsupported(
-                "inline data beyond i_block lives in the system.data xattr",
-                Where(inode=inode.ino),
-            )
         return inode.i_block[offset:end]
     block_size = fs.superblock.block_size
     first = offset // block_size

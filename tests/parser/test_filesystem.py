@@ -11,9 +11,8 @@ import os
 
 import pytest
 
-from ext4guard.parser.errors import Ext4Error, InvalidRequest, Unsupported
+from ext4guard.parser.errors import Ext4Error, InvalidRequest
 from ext4guard.parser.filesystem import Filesystem
-from ext4guard.parser.inode import FL_INLINE_DATA
 from ext4guard.parser.mapping import MappingKind
 from tests.reference import e2fsprogs as E
 from tests.seeds import SEEDS, manifest_entries, seed_image, seed_manifest
@@ -44,12 +43,7 @@ def test_inodes_and_bytes_match_the_source_tree(seed: str) -> None:
             if entry["type"] == "lnk":
                 continue
             assert inode.size == entry["size"], path
-            try:
-                data = fs.read(ino, 0, inode.size + 4096)
-            except Unsupported:
-                # Inline data past i_block lives in system.data: read with the xattr module.
-                assert inode.flags & FL_INLINE_DATA and inode.size > 60, path
-                continue
+            data = fs.read(ino, 0, inode.size + 4096)
             assert hashlib.sha256(data).hexdigest() == entry["sha256"], path
             checked += 1
     assert checked > 0, f"{seed}: no regular file was read"
@@ -147,11 +141,7 @@ def test_walk_readlink_and_rdev_match_the_source_tree(seed: str) -> None:
         assert set(walked) == want
         for path, entry in entries.items():
             if entry["type"] == "lnk":
-                try:
-                    target = fs.readlink(walked[path])
-                except Unsupported:  # inline target continued in system.data: not read yet
-                    assert fs.stat(walked[path]).has_inline_data, path
-                    continue
+                target = fs.readlink(walked[path])
                 assert target.hex() == entry["target_hex"], path
             if entry["type"] in ("chr", "blk"):
                 rdev = fs.stat(walked[path]).rdev
