@@ -1,11 +1,13 @@
-"""Metadata block reads: range-checked against the geometry and charged to a budget."""
+"""Block reads for the defensive layer: range-checked, kept out of metadata, budgeted."""
 
 from __future__ import annotations
 
 from .budget import Budget
 from .errors import Corruption, Where
+from .group_desc import read_group_desc
 from .image import Image
 from .superblock import SUPERBLOCK_OFFSET, Superblock
+from .system_zone import SystemZone, build_system_zone
 
 
 class BlockOutOfRange(Corruption):
@@ -14,10 +16,16 @@ class BlockOutOfRange(Corruption):
     code = "block_out_of_range"
 
 
-class BlockReader:
-    """Reads whole filesystem blocks for the defensive layer."""
+class BlockInMetadata(Corruption):
+    """A file's block pointer into the superblock, descriptors, a bitmap or an inode table."""
 
-    __slots__ = ("block_size", "first_valid", "image", "sb")
+    code = "block_in_metadata"
+
+
+class BlockReader:
+    """Checks block pointers against the geometry and the system zone, and reads blocks."""
+
+    __slots__ = ("_zone", "block_size", "first_valid", "image", "sb")
 
     def __init__(self, image: Image, sb: Superblock) -> None:
         self.image = image
@@ -25,17 +33,34 @@ class BlockReader:
         self.block_size = sb.block_size
         # Nothing but the boot area and superblock precede this (1 KiB blocks: block 2).
         self.first_valid = SUPERBLOCK_OFFSET // sb.block_size + 1
+        self._zone: SystemZone | None = None
+
+    def zone(self) -> SystemZone:
+        """The metadata block ranges, built on first use (one read of every descriptor)."""
+        if self._zone is None:
+            # A group whose descriptor cannot be read places nothing in the zone; `check`
+            # reports the descriptor itself.
+            self._zone, _unplaced = build_system_zone(
+                self.sb, lambda group: read_group_desc(self.image, self.sb, group)
+            )
+        return self._zone
 
     def check(self, block: int, count: int = 1, where: Where | None = None) -> None:
-        """Raise unless blocks [block, block + count) are real, non-superblock data blocks."""
+        """Raise unless blocks [block, block + count) are inside the filesystem and hold no
+        metadata (the kernel's ext4_inode_block_valid)."""
         if count < 1 or block < self.first_valid or block + count > self.sb.blocks_count:
             raise BlockOutOfRange(
                 f"block {block} (+{count}) outside {self.first_valid}..{self.sb.blocks_count - 1}",
                 where or Where(block=block),
             )
+        if self.zone().overlaps(block, count):
+            raise BlockInMetadata(
+                f"blocks {block}..{block + count - 1} overlap filesystem metadata",
+                where or Where(block=block),
+            )
 
     def read(self, block: int, where: Where | None, budget: Budget) -> bytes:
-        """One block's bytes, after the range check and a budget charge."""
+        """One block's bytes, after the range checks and a budget charge."""
         where = where or Where(block=block)
         self.check(block, 1, where)
         budget.charge_blocks(1, where)

@@ -1,0 +1,65 @@
+"""The system zone against dumpe2fs's metadata layout, and files pointing into metadata."""
+
+from __future__ import annotations
+
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from ext4guard.parser.blocks import BlockInMetadata
+from ext4guard.parser.filesystem import Filesystem
+from ext4guard.parser.inode import inode_location
+from tests.reference import e2fsprogs as E
+from tests.seeds import SEEDS, manifest_entries, seed_image, seed_manifest
+
+
+def _metadata_blocks(image: Path) -> list[tuple[int, int]]:
+    """Every metadata range dumpe2fs prints, as inclusive (first, last) block pairs."""
+    ranges: list[tuple[int, int]] = []
+    for group in E.groups(image):
+        if group.superblock_at is not None:
+            ranges.append((group.superblock_at, group.superblock_at))
+        for span in (group.group_descriptors_at, group.reserved_gdt_at):
+            if span is not None:
+                ranges.append(span)
+        if group.group_descriptor_at is not None:
+            ranges.append((group.group_descriptor_at, group.group_descriptor_at))
+        ranges.append((group.block_bitmap_at, group.block_bitmap_at))
+        ranges.append((group.inode_bitmap_at, group.inode_bitmap_at))
+        ranges.append(group.inode_table_at)
+    return ranges
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_zone_covers_what_dumpe2fs_calls_metadata_and_no_file_block(seed: str) -> None:
+    image = seed_image(seed)
+    with Filesystem.open(image) as fs:
+        zone = fs.blocks.zone()
+        for first, last in _metadata_blocks(image):
+            for block in range(first, last + 1):
+                assert zone.overlaps(block, 1), (seed, block)
+        paths = [p for p, e in manifest_entries(seed_manifest(seed)).items() if e["type"] == "reg"]
+        for path in paths[:15]:
+            for block in E.blocks(image, path):
+                assert not zone.overlaps(block, 1), (seed, path, block)
+
+
+def test_extent_into_the_inode_table_is_refused(tmp_path: Path) -> None:
+    image = tmp_path / "fs.img"
+    shutil.copyfile(seed_image("ext4_nocsum_32bit"), image)  # no checksums to fix up
+    entries = manifest_entries(seed_manifest("ext4_nocsum_32bit"))
+    path = next(p for p, e in entries.items() if e["type"] == "reg" and int(e["size"]) > 4096)
+    with Filesystem.open(image) as fs:
+        ino = fs.lookup(path)
+        group, index = inode_location(fs.superblock, ino)
+        table = fs.group(group).inode_table
+        offset = table * fs.superblock.block_size + index * fs.superblock.inode_size
+    with open(image, "r+b") as f:
+        # i_block starts at 0x28: 12-byte header, then the first leaf extent; ee_start_lo at +8.
+        f.seek(offset + 0x28 + 12 + 8)
+        f.write(struct.pack("<I", table))
+    with Filesystem.open(image) as fs, pytest.raises(BlockInMetadata):
+        fs.read(fs.lookup(path), 0, 4096)
+    assert E.e2fsck(image).returncode != 0, "e2fsck agrees the image is damaged"
