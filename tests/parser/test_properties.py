@@ -9,10 +9,11 @@ a pointer to itself) as a little-endian field of 1, 2 or 4 bytes at an aligned o
 
 Property 1 (contracts): on the mutated image every public call -- `Filesystem.open`, `groups`,
 `walk` to the end, then for every entry `stat`, `lookup` of its path, `iterdir` (directories),
-`read` (the first 256 KiB) and `iomap` (regular files), `readlink` (symlinks), and `xattrs` /
-`check` when the facade has them -- returns or raises an `Ext4Error`, within a per-example time
-limit (a hang fails the example) and under an address-space limit (an allocation sized by an
-on-disk number raises MemoryError, which is not an Ext4Error, and fails the example).
+`read` (the first 256 KiB) and `iomap` (regular files), `readlink` (symlinks), `xattrs` when
+the facade has it, and the whole-image audit `parser.check.check` when it exists -- returns
+or raises an `Ext4Error`, within a per-example time limit (a hang fails the example) and under
+an address-space limit (an allocation sized by an on-disk number raises MemoryError, which is
+not an Ext4Error, and fails the example).
 
 Property 2 (no invented entries): the set of (path, inode) pairs a walk of the mutated image
 yields is a subset of the original image's set. Where it is tested:
@@ -48,6 +49,11 @@ from hypothesis import strategies as st
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from tests.reference import e2fsprogs as E
+
+try:  # the whole-image audit (parser/check.py) arrives from another engineer
+    from ext4guard.parser.check import check as audit
+except ImportError:
+    audit = None
 from tests.seeds import SEEDS, seed_image
 
 pytestmark = pytest.mark.skipif(not E.available(), reason="e2fsprogs not installed")
@@ -234,6 +240,8 @@ def exercise(path: Path) -> set[tuple[bytes, int]]:
         check = getattr(fs, "check", None)
         if check is not None:
             _call(check)
+        if audit is not None:
+            _call(audit, fs)
         walk = fs.walk()
         while len(names) < WALK_CAP:
             try:
