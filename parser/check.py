@@ -73,6 +73,8 @@ __all__ = [
     "DirentUnusedInode",
     "DotEntryInvalid",
     "FreeCountMismatch",
+    "HtreeLeafHash",
+    "HtreeUnreferenced",
     "InodeBlocksMismatch",
     "InodeInvalid",
     "InodeUnattached",
@@ -184,6 +186,18 @@ class XattrBlockInvalid(Corruption):
     code = "xattr_block_invalid"
 
 
+class HtreeLeafHash(Corruption):
+    """A name in an htree leaf that hashes outside the range the index gives the leaf."""
+
+    code = "htree_leaf_hash"
+
+
+class HtreeUnreferenced(Corruption):
+    """A block of an htree directory that the index does not reach."""
+
+    code = "htree_unreferenced_block"
+
+
 class InodeInvalid(Corruption):
     """An inode whose mode names no file type, or a root inode that is no directory."""
 
@@ -203,6 +217,10 @@ def _optional_xattr() -> Any:
 
 #: The xattr module's reader (ext4guard.parser.xattr), when present.
 _XATTR: Any = _optional_xattr()
+
+#: Names hashed to check htree leaf ranges: a pure-Python dirhash costs up to ~0.2 ms for a
+#: 255-byte name, so a huge directory is checked up to this many names, then noted.
+MAX_NAME_HASHES = 8192
 
 #: At most this many findings are kept (the rest are counted in `CheckStats.dropped`).
 MAX_FINDINGS = 1000
@@ -295,6 +313,7 @@ class _State:
     xattr_stored: dict[int, int] = field(default_factory=dict)
     orphans: set[int] = field(default_factory=set)
     ea_inodes: set[int] = field(default_factory=set)
+    hashes_left: int = 0  # names whose htree hash may still be computed (MAX_NAME_HASHES)
     bad_groups: set[int] = field(default_factory=set)  # metadata misplaced: not trusted
     broken: set[int] = field(default_factory=set)  # in use, but unreadable or unwalkable
     dirs_per_group: dict[int, int] = field(default_factory=dict)
@@ -357,7 +376,7 @@ def check(fs: Filesystem, budget: Budget | None = None) -> CheckReport:
         budget = Budget(
             blocks=max(1 << 20, 4 * sb.blocks_count), entries=max(1 << 22, 64 * sb.blocks_count)
         )
-    st = _State(fs, budget)
+    st = _State(fs, budget, hashes_left=MAX_NAME_HASHES)
     if sb.needs_recovery:
         st.notes.append("journal holds transactions not yet replayed (needs_recovery)")
     if sb.ro_compat.unknown_bits:
@@ -982,10 +1001,14 @@ def _read_directory(st: _State, info: _DirInfo) -> tuple[list[DirEntry], int | N
     head = block_of(0)
     up: int | None = None
     fallback = False
+    ranges: dict[int, tuple[int, int]] = {}
+    htree: Htree | None = None
     if indexed:
         up = _dots_of_root(st, head, ino)
         try:
-            leaves = Htree(ctx, block_of).leaves()
+            htree = Htree(ctx, block_of)
+            leaves = htree.leaves()
+            ranges = _htree_ranges(st, htree, leaves, ctx.dir_blocks)
         except BudgetExceeded:
             raise
         except Corruption as exc:
@@ -1010,6 +1033,12 @@ def _read_directory(st: _State, info: _DirInfo) -> tuple[list[DirEntry], int | N
             st.add(finding)
         st.budget.charge_entries(len(parsed.entries), where)
         found = list(parsed.entries)
+        if (
+            htree is not None
+            and logical in ranges
+            and not _leaf_hashes_fit(st, htree, found, ranges[logical], logical)
+        ):
+            htree = None  # one finding per directory is enough
         if logical == 0 and not indexed:
             up = _dots_of_block(st, found, ino, bool(parsed.findings))
             found = found[2:] if up is not None else [e for e in found if e.name not in _DOTS]
@@ -1018,6 +1047,64 @@ def _read_directory(st: _State, info: _DirInfo) -> tuple[list[DirEntry], int | N
 
 
 _DOTS = (b".", b"..")
+
+
+def _htree_ranges(
+    st: _State, htree: Htree, leaves: list[int], dir_blocks: int
+) -> dict[int, tuple[int, int]]:
+    """Each leaf's hash range [lo, hi] from the index (walked and checked by `leaves()`
+    already, so this second walk meets no cycle); blocks neither index nor leaf are findings
+    (e2fsck pass 2: every block of an htree directory is referenced once)."""
+    levels = htree.indirect_levels
+    out: dict[int, tuple[int, int]] = {}
+    index_blocks = {0}
+    stack = [(htree.root, 0, 0xFFFFFFFF)]
+    while stack:
+        node, lo, hi = stack.pop()
+        for i in range(node.count):
+            e_lo = node.hashes[i] & ~1 if i else lo
+            e_hi = node.hashes[i + 1] if i + 1 < node.count else hi
+            child = node.entries[i].block
+            if node.level == levels:
+                out[child] = (e_lo, e_hi)
+            else:
+                index_blocks.add(child)
+                stack.append((htree.node(child, node.level + 1), e_lo, e_hi))
+    stray = dir_blocks - len(index_blocks) - len(set(leaves))
+    if stray > 0:
+        st.add(
+            HtreeUnreferenced(
+                f"{stray} blocks of the directory are neither index nor leaf",
+                Where(inode=htree.ctx.ino),
+            )
+        )
+    return out
+
+
+def _leaf_hashes_fit(
+    st: _State, htree: Htree, entries: list[DirEntry], bounds: tuple[int, int], logical: int
+) -> bool:
+    """Every name in a leaf hashes inside the range its index entry gives (e2fsck's
+    "bad min/max hash"); the upper bound is inclusive (hash collisions continue)."""
+    lo, hi = bounds
+    if st.hashes_left < len(entries):
+        if st.hashes_left >= 0:
+            st.notes.append(f"htree hash ranges checked for the first {MAX_NAME_HASHES} names")
+            st.hashes_left = -1
+        return True
+    st.hashes_left -= len(entries)
+    for entry in entries:
+        hash_, _ = htree.hash_of(entry.name)
+        if not lo <= hash_ <= hi:
+            st.add(
+                HtreeLeafHash(
+                    f"entry {entry.name!r} hashes to 0x{hash_:08x}, outside the leaf's "
+                    f"0x{lo:08x}..0x{hi:08x}",
+                    Where(inode=htree.ctx.ino, block=logical, offset=entry.offset),
+                )
+            )
+            return False
+    return True
 
 
 def _looks_like_dx_node(data: bytes) -> bool:
