@@ -30,13 +30,12 @@ geometry and the budget.
 
 from __future__ import annotations
 
-import importlib
 import os
 import struct
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .bitmaps import count_set, read_block_bitmap, read_inode_bitmap
 from .blocks import BlockOutOfRange
@@ -55,8 +54,11 @@ from .errors import (
 from .extents import Extent, walk_extent_tree
 from .group_desc import GroupDesc, group_first_block, group_has_superblock
 from .htree import Htree
-from .inode import FL_EA_INODE, FL_INDEX, ROOT_INO, Inode, read_inode
+from .inline import read_inline_tail
+from .inode import FL_CASEFOLD, FL_EA_INODE, FL_INDEX, ROOT_INO, Inode, read_inode
 from .mapping import inode_checksum_seed
+from .xattr import XattrEaInodeBad, parse_ibody
+from .xattr import parse_block as parse_xattr_block
 
 if TYPE_CHECKING:
     from .filesystem import Filesystem
@@ -69,6 +71,7 @@ __all__ = [
     "CheckStats",
     "DirectoryHardLink",
     "DirectoryUnconnected",
+    "DirentBadName",
     "DirentFileType",
     "DirentUnusedInode",
     "DotEntryInvalid",
@@ -128,6 +131,12 @@ class DirentFileType(Corruption):
     """A directory entry's file type byte disagrees with the inode's mode."""
 
     code = "dirent_file_type"
+
+
+class DirentBadName(Corruption):
+    """A name holding '/' or NUL, a stray '.' or '..', or a name listed twice."""
+
+    code = "dirent_bad_name"
 
 
 class DotEntryInvalid(Corruption):
@@ -207,16 +216,6 @@ class InodeInvalid(Corruption):
 class TruncatedImage(Corruption):
     code = "truncated_image"
 
-
-def _optional_xattr() -> Any:
-    try:
-        return importlib.import_module(".xattr", __package__)
-    except ImportError:
-        return None
-
-
-#: The xattr module's reader (ext4guard.parser.xattr), when present.
-_XATTR: Any = _optional_xattr()
 
 #: Names hashed to check htree leaf ranges: a pure-Python dirhash costs up to ~0.2 ms for a
 #: 255-byte name, so a huge directory is checked up to this many names, then noted.
@@ -311,6 +310,8 @@ class _State:
     dirs: dict[int, _DirInfo] = field(default_factory=dict)
     xattr_refs: dict[int, int] = field(default_factory=dict)
     xattr_stored: dict[int, int] = field(default_factory=dict)
+    xattr_bad: set[int] = field(default_factory=set)
+    ea_refs: list[tuple[int, int]] = field(default_factory=list)  # (owner, EA inode)
     orphans: set[int] = field(default_factory=set)
     ea_inodes: set[int] = field(default_factory=set)
     hashes_left: int = 0  # names whose htree hash may still be computed (MAX_NAME_HASHES)
@@ -413,11 +414,12 @@ def _run(st: _State) -> None:
     _claim_fixed_metadata(st, meta)
     _claim_group_metadata(st, meta)
     _orphan_chain(st)
-    inode_bitmaps = _inode_pass(st, meta, owned, ratio_bits)
     _orphan_file(st)
+    inode_bitmaps = _inode_pass(st, meta, owned, ratio_bits)
     _directory_pass(st)
     _link_counts(st)
     _xattr_refcounts(st)
+    _ea_inode_refs(st)
     _bitmap_pass(st, meta, owned, ratio_bits, inode_bitmaps)
 
 
@@ -570,6 +572,8 @@ def _check_inode(
     if ino >= sb.first_ino and inode.links_count == 0 and ino not in st.orphans and inode.dtime:
         st.add(BitmapMismatch(f"deleted inode {ino} is marked used", where))
         return
+    if ino >= sb.first_ino and inode.links_count and inode.dtime and ino not in st.orphans:
+        st.add(InodeInvalid(f"inode {ino} is in use but has i_dtime {inode.dtime}", where))
     st.links[ino] = inode.links_count
     st.modes[ino] = inode.mode >> 12
     if inode.flags & FL_EA_INODE:
@@ -602,8 +606,7 @@ def _check_inode(
             _claim(st, inode, [(xattr, 1)], meta, owned, ratio_bits)  # shared: claimed once
         if xattr is not None:
             st.xattr_refs[xattr] = st.xattr_refs.get(xattr, 0) + 1
-    if xattr is not None or not inode.file_acl:
-        _xattr_entries(st, inode)
+    _xattr_ibody(st, inode)
     if inode.is_dir:
         st.dirs[ino] = _DirInfo(inode, runs)
         st.dirs_per_group[group] = st.dirs_per_group.get(group, 0) + 1
@@ -771,56 +774,55 @@ def _check_sizes(st: _State, inode: Inode, runs: list[Extent], clusters: int, wh
 
 
 def _xattr_block(st: _State, inode: Inode) -> int | None:
-    """Range-check and verify the inode's xattr block header; its block number if sane.
-
-    TODO(xattr): when ext4guard.parser.xattr lands, validate the entries with its block
-    reader; until then only the header (magic, h_blocks), the checksum and the reference
-    count are checked here.
-    """
+    """The inode's xattr block, read and checked once per distinct block by the xattr
+    module's block reader (magic, h_blocks, checksum, every entry); its number if sane."""
     fs, sb = st.fs, st.fs.superblock
     block = inode.file_acl
-    where = Where(inode=inode.ino, block=block)
     if block in st.xattr_stored:
         return block
+    if block in st.xattr_bad:
+        return None
+    where = Where(inode=inode.ino, block=block)
     try:
         data = fs.blocks.read(block, where, st.budget)
+        pairs, findings = parse_xattr_block(sb, data, block, where, st.budget)
     except BudgetExceeded:
         raise
     except Ext4Error as exc:
         st.add(exc)
+        st.xattr_bad.add(block)
         return None
-    magic, refcount, nblocks = struct.unpack_from("<III", data, 0)
-    if magic != _XATTR_MAGIC or nblocks != 1:
-        st.add(XattrBlockInvalid(f"xattr block magic 0x{magic:08x}, h_blocks {nblocks}", where))
-        return None
-    if sb.has_metadata_csum:
-        stored = int.from_bytes(data[0x10:0x14], "little")
-        crc = crc32c_raw(sb.checksum_seed, block.to_bytes(8, "little"))
-        computed = crc32c_raw(crc, data[:0x10] + b"\0\0\0\0" + data[0x14:])
-        if stored != computed:
-            st.add(ChecksumMismatch("xattr block", stored, computed, where))
-            return None
-    st.xattr_stored[block] = refcount
+    for finding in findings:
+        st.add(finding)
+    st.xattr_stored[block] = int.from_bytes(data[4:8], "little")  # h_refcount
+    st.ea_refs.extend((inode.ino, raw.value_inum) for raw, _ in pairs if raw.value_inum)
     return block
 
 
-def _xattr_entries(st: _State, inode: Inode) -> None:
-    """Every attribute entry (in-inode and block, EA-inode values) through the xattr
-    module's reader, when that module is present (it landed alongside this one)."""
-    if _XATTR is None:
-        return  # TODO(xattr): header, checksum and refcount only (see _xattr_block)
+def _xattr_ibody(st: _State, inode: Inode) -> None:
+    """The in-inode attributes (after i_extra_isize), checked by the xattr module."""
     try:
-        found = _XATTR.read_xattrs(st.fs, inode, st.budget)
+        pairs, findings = parse_ibody(st.fs.superblock, inode, st.budget)
     except BudgetExceeded:
         raise
-    except Unsupported as exc:
-        st.notes.append(f"inode {inode.ino}: {exc.detail}")
-        return
     except Ext4Error as exc:
         st.add(exc)
         return
-    for finding in found.findings:
+    for finding in findings:
         st.add(finding)
+    st.ea_refs.extend((inode.ino, raw.value_inum) for raw, _ in pairs if raw.value_inum)
+
+
+def _ea_inode_refs(st: _State) -> None:
+    """Every value kept in an EA inode names an inode in use that carries EA_INODE_FL."""
+    for owner, target in st.ea_refs:
+        if target not in st.ea_inodes and target not in st.broken:
+            st.add(
+                XattrEaInodeBad(
+                    f"xattr value of inode {owner} names inode {target}, not an EA inode",
+                    Where(inode=owner),
+                )
+            )
 
 
 def _xattr_refcounts(st: _State) -> None:
@@ -951,9 +953,17 @@ def _directory_pass(st: _State) -> None:
             dotdot[ino] = up
             st.refs[up] = st.refs.get(up, 0) + 1
         st.entries += len(entries)
+        names: set[bytes] = set()
+        casefold = bool(info.inode.flags & FL_CASEFOLD) and "casefold" in sb.incompat
         for entry in entries:
             target = entry.inode
             where = Where(inode=ino, offset=entry.offset)
+            if b"/" in entry.name or b"\0" in entry.name or entry.name in _DOTS:
+                st.add(DirentBadName(f"entry name {entry.name!r} is not a legal name", where))
+            elif not casefold:  # casefolded duplicates would need folding: not checked
+                if entry.name in names:
+                    st.add(DirentBadName(f"entry name {entry.name!r} appears twice", where))
+                names.add(entry.name)
             mode = st.modes.get(target)
             if mode is None and target in st.broken:
                 continue  # the inode's own damage is already reported
@@ -990,11 +1000,16 @@ def _read_directory(st: _State, info: _DirInfo) -> tuple[list[DirEntry], int | N
     where = Where(inode=ino)
     if inode.has_inline_data:
         parent, inline = read_inline_dir(inode.i_block, ctx, where)
+        found = list(inline.entries)
         for finding in inline.findings:
             st.add(finding)
-        # TODO(xattr): entries past i_block live in the system.data xattr.
+        tail = read_inline_tail(sb, inode, ctx, st.budget)  # the system.data part
+        if tail is not None:
+            found.extend(tail.entries)
+            for finding in tail.findings:
+                st.add(finding)
         st.refs[ino] = st.refs.get(ino, 0) + 1  # the implied "."
-        return list(inline.entries), parent or None
+        return found, parent or None
     block_of = _block_of(st, info)
     leaves: Iterable[int] = range(ctx.dir_blocks)
     indexed = bool(inode.flags & FL_INDEX) and "dir_index" in sb.compat

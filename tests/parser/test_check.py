@@ -357,6 +357,40 @@ def htree_leaves_swapped(path: Path) -> None:
     C.patch_htree_root(path, "/htree", mutate)
 
 
+def dtime_on_live_inode(path: Path) -> None:
+    C.patch_inode(path, _ino(path, LARGEFILE), lambda raw: struct.pack_into("<I", raw, 0x14, 99))
+
+
+def slash_in_name(path: Path) -> None:
+    def mutate(raw: bytearray) -> None:
+        raw[C.dirents(bytes(raw))[2][0] + 8] = ord("/")
+
+    C.patch_dir_block(path, "/bin", 0, mutate)
+
+
+def duplicate_name(path: Path) -> None:
+    def mutate(raw: bytearray) -> None:
+        live = [e for e in C.dirents(bytes(raw))[2:] if e[1]]
+        for i, first in enumerate(live):
+            for second in live[i + 1 :]:
+                if first[3] == second[3]:
+                    name = raw[first[0] + 8 : first[0] + 8 + first[3]]
+                    raw[second[0] + 8 : second[0] + 8 + second[3]] = name
+                    return
+        raise AssertionError("no two names of one length")
+
+    C.patch_dir_block(path, "/bin", 0, mutate)
+
+
+def ea_inode_flag_cleared(path: Path) -> None:
+    ea = next(i for i in range(12, 64) if E.inode_stat(path, i).flags & 0x200000)
+
+    def mutate(raw: bytearray) -> None:
+        struct.pack_into("<I", raw, 0x20, struct.unpack_from("<I", raw, 0x20)[0] & ~0x200000)
+
+    C.patch_inode(path, ea, mutate)
+
+
 def uninit_group_free_count(path: Path) -> None:
     group = next(g.number for g in E.groups(path) if "BLOCK_UNINIT" in g.flags)
 
@@ -368,6 +402,10 @@ def uninit_group_free_count(path: Path) -> None:
 
 CASES.update(
     {
+        "dtime_on_live_inode": (BASE, dtime_on_live_inode, {"inode_invalid"}),
+        "slash_in_name": (BASE, slash_in_name, {"dirent_bad_name"}),
+        "duplicate_name": (BASE, duplicate_name, {"dirent_bad_name"}),
+        "ea_inode_flag_cleared": ("ext4_ea_inode", ea_inode_flag_cleared, {"xattr_ea_inode_bad"}),
         "htree_leaves_swapped": (BASE, htree_leaves_swapped, {"htree_leaf_hash"}),
         "uninit_group_free_count": (
             "ext4_meta_bg",
