@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 DEMO   ?= ext4_default
 BUILD  := build
 
-.PHONY: setup demo test lint typecheck pytest ksy seeds seeds-check clean
+.PHONY: setup demo test lint typecheck pytest ksy seeds seeds-check bench clean
 
 setup:
 	@bash tools/setup.sh
@@ -38,6 +38,13 @@ pytest:
 # Regenerate parser/_ksy from ksy/*.ksy with the pinned compiler (commit both).
 ksy: setup
 	node ksy/compile.js parser/_ksy
+
+# Speed and memory against dissect.extfs, PyPI ext4 and debugfs (bench/README.md).
+bench: setup
+	$(VENV)/bin/pip install -q -c constraints.txt dissect.extfs==3.15 cachetools==7.1.1 crcmod==1.7
+	$(VENV)/bin/pip install -q --no-deps ext4==1.4.1
+	python3 bench/build_images.py $(BUILD)/bench
+	$(PY) bench/bench_parser.py $(BUILD)/bench
 
 seeds:
 	python3 corpus/build_seeds.py
