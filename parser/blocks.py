@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from .budget import Budget
 from .errors import Corruption, Where
-from .group_desc import read_group_desc
 from .image import Image
 from .superblock import SUPERBLOCK_OFFSET, Superblock
 from .system_zone import SystemZone, build_system_zone
@@ -36,13 +35,9 @@ class BlockReader:
         self._zone: SystemZone | None = None
 
     def zone(self) -> SystemZone:
-        """The metadata block ranges, built on first use (one read of every descriptor)."""
+        """The metadata block ranges, built on first use (one pass over the descriptors)."""
         if self._zone is None:
-            # A group whose descriptor cannot be read places nothing in the zone; `check`
-            # reports the descriptor itself.
-            self._zone, _unplaced = build_system_zone(
-                self.sb, lambda group: read_group_desc(self.image, self.sb, group)
-            )
+            self._zone = build_system_zone(self.sb, self.image)
         return self._zone
 
     def check(self, block: int, count: int = 1, where: Where | None = None) -> None:
