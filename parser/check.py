@@ -81,6 +81,7 @@ __all__ = [
     "InodeBlocksMismatch",
     "InodeInvalid",
     "InodeUnattached",
+    "JournalInvalid",
     "LinkCountMismatch",
     "MetadataOverlap",
     "OrphanInvalid",
@@ -213,6 +214,12 @@ class InodeInvalid(Corruption):
     code = "inode_invalid"
 
 
+class JournalInvalid(Corruption):
+    """An internal journal whose superblock cannot be a jbd2 superblock."""
+
+    code = "journal_invalid"
+
+
 class TruncatedImage(Corruption):
     code = "truncated_image"
 
@@ -231,6 +238,8 @@ _BAD_BLOCKS_INO = 1
 _EXT4_LINK_MAX = 65000
 _XATTR_MAGIC = 0xEA020000
 _ORPHAN_MAGIC = 0x0B10CA04
+_JBD2_MAGIC = 0xC03B3998
+_JBD2_CSUM_V2V3 = 0x8 | 0x10  # JBD2_FEATURE_INCOMPAT_CSUM_V2 | _V3
 _FAST_SYMLINK_MAX = 60
 
 
@@ -415,6 +424,7 @@ def _run(st: _State) -> None:
     _claim_group_metadata(st, meta)
     _orphan_chain(st)
     _orphan_file(st)
+    _journal_superblock(st)
     inode_bitmaps = _inode_pass(st, meta, owned, ratio_bits)
     _directory_pass(st)
     _link_counts(st)
@@ -867,6 +877,51 @@ def _orphan_chain(st: _State) -> None:
         # An orphan may still have links (a truncate in progress): not an error.
         st.orphans.add(ino)
         ino = inode.dtime
+
+
+def _journal_superblock(st: _State) -> None:
+    """The internal journal's superblock (logical block 0 of s_journal_inum): jbd2 magic
+    (big-endian, unlike the rest of ext4), a superblock block type, the filesystem's block
+    size, a length the journal file holds, and with csum v2/v3 its crc32c ("Journal (jbd2)"
+    in the kernel docs; jbd2_superblock_csum)."""
+    fs, sb = st.fs, st.fs.superblock
+    if "has_journal" not in sb.compat or not sb.journal_inum or sb.journal_dev:
+        return
+    ino = sb.journal_inum
+    where = Where(inode=ino)
+    try:
+        inode = fs.inode(ino)
+        runs, _tree = _inode_blocks(st, inode)
+        first = next((run for run in runs if run.logical_block == 0), None)
+        if first is None:
+            st.add(JournalInvalid("the journal has no block 0", where))
+            return
+        where = Where(inode=ino, block=first.physical_block)
+        data = fs.blocks.read(first.physical_block, where, st.budget)
+    except BudgetExceeded:
+        raise
+    except Ext4Error as exc:
+        st.add(JournalInvalid(f"journal inode {ino} unreadable: {exc.detail}", where))
+        return
+    magic, blocktype, _seq, blocksize, maxlen = struct.unpack_from(">IIIII", data, 0)
+    journal_blocks = sum(run.length_blocks for run in runs)
+    if magic != _JBD2_MAGIC or blocktype not in (3, 4):
+        st.add(JournalInvalid(f"journal superblock magic 0x{magic:08x} type {blocktype}", where))
+        return
+    if blocksize != sb.block_size or not 0 < maxlen <= journal_blocks:
+        st.add(
+            JournalInvalid(
+                f"journal block size {blocksize}, length {maxlen} (file has {journal_blocks})",
+                where,
+            )
+        )
+        return
+    incompat = struct.unpack_from(">I", data, 0x28)[0]
+    if blocktype == 4 and incompat & _JBD2_CSUM_V2V3:
+        stored = struct.unpack_from(">I", data, 0xFC)[0]
+        computed = crc32c_raw(0xFFFFFFFF, data[:0xFC] + b"\0\0\0\0" + data[0x100:0x400])
+        if stored != computed:
+            st.add(ChecksumMismatch("journal superblock", stored, computed, where))
 
 
 def _orphan_file(st: _State) -> None:

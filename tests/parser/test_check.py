@@ -391,6 +391,12 @@ def ea_inode_flag_cleared(path: Path) -> None:
     C.patch_inode(path, ea, mutate)
 
 
+def journal_magic(path: Path) -> None:
+    sb = C.superblock(path)
+    block = E.bmap(path, sb.journal_inum, 0)
+    C.write_at(path, block * sb.block_size, b"\0\0\0\0")
+
+
 def uninit_group_free_count(path: Path) -> None:
     group = next(g.number for g in E.groups(path) if "BLOCK_UNINIT" in g.flags)
 
@@ -402,6 +408,7 @@ def uninit_group_free_count(path: Path) -> None:
 
 CASES.update(
     {
+        "journal_magic": (BASE, journal_magic, {"journal_invalid"}),
         "dtime_on_live_inode": (BASE, dtime_on_live_inode, {"inode_invalid"}),
         "slash_in_name": (BASE, slash_in_name, {"dirent_bad_name"}),
         "duplicate_name": (BASE, duplicate_name, {"dirent_bad_name"}),
@@ -497,3 +504,38 @@ def test_budget_exhaustion_is_a_finding_not_a_crash() -> None:
     assert not report.clean
     assert "budget_exceeded" in report.codes
     assert any("budget" in note for note in report.notes)
+
+
+def test_notes_are_not_findings(tmp_path: Path) -> None:
+    """needs_recovery and unknown RO_COMPAT bits are notes; the image stays clean."""
+    path = C.seed_copy(BASE, tmp_path)
+
+    def mutate(raw: bytearray) -> None:
+        incompat, ro_compat = struct.unpack_from("<II", raw, 0x60)
+        struct.pack_into("<II", raw, 0x60, incompat | 0x4, ro_compat | 0x40000000)
+
+    C.patch_superblock(path, mutate)
+    report = _report(path)
+    assert report.clean, [str(f) for f in report.findings]
+    assert any("not yet replayed" in note for note in report.notes)
+    assert any("unknown read-only" in note for note in report.notes)
+
+
+def test_journal_superblock_checksum(tmp_path: Path) -> None:
+    from ext4guard.parser.checksum import crc32c_raw
+
+    path = C.seed_copy(BASE, tmp_path)
+    sb = C.superblock(path)
+    offset = E.bmap(path, sb.journal_inum, 0) * sb.block_size
+    raw = C.read_at(path, offset, 1024)
+    # Turn on JBD2 csum v3 with a crc32c superblock checksum: still clean for both.
+    struct.pack_into(">I", raw, 0x28, struct.unpack_from(">I", raw, 0x28)[0] | 0x10)
+    raw[0x50] = 4  # JBD2_CRC32C_CHKSUM
+    raw[0xFC:0x100] = b"\0\0\0\0"
+    struct.pack_into(">I", raw, 0xFC, crc32c_raw(0xFFFFFFFF, bytes(raw)))
+    C.write_at(path, offset, bytes(raw))
+    assert E.e2fsck(path).returncode == 0
+    assert _report(path).clean
+    C.write_at(path, offset + 0x30, b"\x01")  # s_uuid byte, checksum not fixed
+    assert E.e2fsck(path).returncode not in (0, 1)
+    assert "checksum_mismatch" in _report(path).codes
