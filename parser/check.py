@@ -54,6 +54,7 @@ from .errors import (
 from .extents import Extent, walk_extent_tree
 from .group_desc import GroupDesc, group_first_block, group_has_superblock
 from .htree import Htree
+from .image import Image
 from .inline import read_inline_tail
 from .inode import FL_CASEFOLD, FL_EA_INODE, FL_INDEX, ROOT_INO, Inode, read_inode
 from .mapping import inode_checksum_seed
@@ -343,8 +344,7 @@ def check_image(source: str | os.PathLike[str] | int, budget: Budget | None = No
     """Open and check an image. Corruption that stops the open (bad magic, impossible
     geometry, a truncated image) is the report's one finding; an image that cannot be read
     at all, or uses an unsupported incompat feature, raises (Ext4Error only)."""
-    from .filesystem import Filesystem
-    from .image import Image
+    from .filesystem import Filesystem  # the facade may come to import this module
 
     image = Image(source) if isinstance(source, int) else Image.open(source)
     try:
@@ -358,11 +358,8 @@ def check_image(source: str | os.PathLike[str] | int, budget: Budget | None = No
         image.close()
 
 
-def _truncation(image: object) -> TruncatedImage | None:
+def _truncation(image: Image) -> TruncatedImage | None:
     """A clearer finding when the geometry is fine but the file ends before the last block."""
-    from .image import Image
-
-    assert isinstance(image, Image)
     raw = image.read(1024, 1024, Where(offset=1024))
     log_block = int.from_bytes(raw[0x18:0x1C], "little")
     if log_block > 6:
