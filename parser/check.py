@@ -48,6 +48,7 @@ from .errors import (
     Corruption,
     Ext4Error,
     GeometryInvalid,
+    TruncatedImage,
     Unsupported,
     Where,
 )
@@ -219,10 +220,6 @@ class JournalInvalid(Corruption):
     """An internal journal whose superblock cannot be a jbd2 superblock."""
 
     code = "journal_invalid"
-
-
-class TruncatedImage(Corruption):
-    code = "truncated_image"
 
 
 #: Names hashed to check htree leaf ranges: a pure-Python dirhash costs up to ~0.2 ms for a
