@@ -10,8 +10,9 @@ count is bounded by the image size.
 
 from __future__ import annotations
 
+import array
 import bisect
-import struct
+import sys
 
 from .errors import Ext4Error, Where
 from .group_desc import descriptor_offset, group_first_block, group_has_superblock
@@ -53,51 +54,72 @@ def _gdt_blocks(sb: Superblock) -> int:
     return table + (sb.reserved_gdt_blocks if "resize_inode" in sb.compat else 0)
 
 
-def _placement_fields(raw: bytes, desc_size: int) -> tuple[int, int, int]:
-    """(block bitmap, inode bitmap, inode table) of one raw descriptor (lo and, in the 64-byte
-    form, hi halves): the three fields the zone needs, read without a full decode."""
-    lo = struct.unpack_from("<III", raw, 0)
-    if desc_size < 64:
-        return lo
-    hi = struct.unpack_from("<III", raw, 0x20)
-    return lo[0] | hi[0] << 32, lo[1] | hi[1] << 32, lo[2] | hi[2] << 32
+def _backup_groups(sb: Superblock) -> list[int]:
+    """Groups holding a superblock backup, enumerated directly (never one test per group)."""
+    if "sparse_super2" in sb.compat:
+        return sorted({g for g in sb.backup_bgs if 0 < g < sb.group_count})
+    if "sparse_super" not in sb.ro_compat:
+        return list(range(1, sb.group_count))
+    groups = {1} if sb.group_count > 1 else set()
+    for base in (3, 5, 7):
+        power = base
+        while power < sb.group_count:
+            groups.add(power)
+            power *= base
+    return sorted(groups)
+
+
+def _descriptor_table(sb: Superblock, image: Image) -> list[bytes]:
+    """The descriptors of each table block (empty where it cannot be read), in group order;
+    the last block is cut to the groups that exist (the rest is padding)."""
+    per_block = sb.block_size // sb.desc_size
+    blocks: list[bytes] = []
+    for first_group in range(0, sb.group_count, per_block):
+        offset = descriptor_offset(sb, first_group)
+        length = min(per_block, sb.group_count - first_group) * sb.desc_size
+        try:
+            blocks.append(image.read(offset, length, Where(group=first_group, offset=offset)))
+        except Ext4Error:
+            blocks.append(b"")  # placed nowhere; reading these descriptors reports why
+    return blocks
 
 
 def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
-    """The zone of `sb`. Descriptors are read a table block at a time and only their three
-    placement fields are taken: this must stay cheap on images with many groups (1 TiB: 8,192
-    groups). Their checksums are verified when a descriptor itself is read
+    """The zone of `sb`. It must stay cheap on images with many groups (1 TiB: 8,192 groups),
+    so descriptors are read a table block at a time and only their three placement fields
+    are sliced out as arrays. Their checksums are verified when a descriptor itself is read
     (`read_group_desc`); an unverified, corrupt descriptor can only widen the zone, which
     turns reads through it into typed errors, never into a leak."""
-    ranges: list[tuple[int, int]] = []
     gdt = _gdt_blocks(sb)
     per_block = sb.block_size // sb.desc_size
+    words = sb.desc_size // 4
     table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
-    meta_bg = "meta_bg" in sb.incompat
     # Group 0 starts with the boot block and the primary superblock, whatever the block size.
-    ranges.append((0, SUPERBLOCK_OFFSET // sb.block_size + 1 + gdt))
-    table: bytes = b""
-    for group in range(sb.group_count):
+    ranges: list[tuple[int, int]] = [(0, SUPERBLOCK_OFFSET // sb.block_size + 1 + gdt)]
+    for group in _backup_groups(sb):
         first = group_first_block(sb, group)
-        has_super = group_has_superblock(sb, group)
-        if group and has_super:
-            ranges.append((first, first + 1 + gdt))
-        index = group % per_block
-        if meta_bg and group // per_block >= sb.first_meta_bg and index in (0, 1, per_block - 1):
-            start = first + (1 if has_super else 0)
-            ranges.append((start, start + 1))
-        if index == 0:
-            offset = descriptor_offset(sb, group)
-            try:
-                table = image.read(offset, sb.block_size, Where(group=group, offset=offset))
-            except Ext4Error:
-                table = b""  # placed nowhere; reading this group's descriptor reports it
-        if len(table) < (index + 1) * sb.desc_size:
+        ranges.append((first, first + 1 + gdt))
+    if "meta_bg" in sb.incompat:
+        for meta_group in range(sb.first_meta_bg, -(-sb.group_count // per_block)):
+            for index in {0, 1, per_block - 1}:
+                group = meta_group * per_block + index
+                if group < sb.group_count:
+                    start = group_first_block(sb, group) + group_has_superblock(sb, group)
+                    ranges.append((start, start + 1))
+    for raw in _descriptor_table(sb, image):
+        if not raw:
             continue
-        block_bitmap, inode_bitmap, inode_table = _placement_fields(
-            table[index * sb.desc_size : (index + 1) * sb.desc_size], sb.desc_size
-        )
-        ranges.append((block_bitmap, block_bitmap + 1))
-        ranges.append((inode_bitmap, inode_bitmap + 1))
-        ranges.append((inode_table, inode_table + table_blocks))
+        u32 = array.array("I", raw)
+        if sys.byteorder != "little":
+            u32.byteswap()
+        # bg_block_bitmap, bg_inode_bitmap, bg_inode_table: words 0-2 (+ *_hi at words 8-10).
+        fields: list[list[int]] = [list(u32[i::words]) for i in (0, 1, 2)]
+        if words >= 16:
+            fields = [
+                [lo | hi << 32 for lo, hi in zip(field, u32[8 + i :: words], strict=True)]
+                for i, field in enumerate(fields)
+            ]
+        ranges.extend((b, b + 1) for b in fields[0])
+        ranges.extend((b, b + 1) for b in fields[1])
+        ranges.extend((b, b + table_blocks) for b in fields[2])
     return SystemZone(ranges)
