@@ -12,7 +12,7 @@ import crc32c as _crc32c
 MASK32 = 0xFFFFFFFF
 
 
-def crc32c_raw(seed: int, data: bytes | memoryview) -> int:
+def crc32c_raw(seed: int, data: bytes | bytearray | memoryview) -> int:
     """The kernel's `crc32c_le(seed, data)`: raw update of `seed` over `data`."""
     return ~int(_crc32c.crc32c(data, value=~seed & MASK32)) & MASK32
 
