@@ -12,6 +12,7 @@ from .cache import LruCache
 from .directory import find_entry, list_directory
 from .dirent import DirEntry
 from .errors import Corruption, Ext4Error, InvalidRequest, NotADirectory, NotFound, Where
+from .extents import ExtentNode
 from .group_desc import GroupDesc, read_group_desc
 from .image import Image
 from .inode import ROOT_INO, Inode, inode_location, read_inode
@@ -32,12 +33,13 @@ class DirectoryCycle(Corruption):
 
 GROUP_CACHE_SIZE = 1024
 INODE_CACHE_SIZE = 4096
+EXTENT_NODE_CACHE_SIZE = 1024
 
 
 class Filesystem:
     """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
 
-    __slots__ = ("_groups", "_inodes", "blocks", "image", "superblock")
+    __slots__ = ("_groups", "_inodes", "blocks", "extent_nodes", "image", "superblock")
 
     def __init__(self, image: Image) -> None:
         self.image = image
@@ -47,6 +49,9 @@ class Filesystem:
         # stays the answer for this open (DESIGN.md checklist 9: one read per answer).
         self._groups: LruCache[int, GroupDesc] = LruCache(GROUP_CACHE_SIZE)
         self._inodes: LruCache[int, Inode] = LruCache(INODE_CACHE_SIZE)
+        self.extent_nodes: LruCache[tuple[int, int, int, int, int], ExtentNode] = LruCache(
+            EXTENT_NODE_CACHE_SIZE
+        )
 
     @classmethod
     def open(cls, source: str | os.PathLike[str] | int) -> Self:

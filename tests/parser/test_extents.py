@@ -328,6 +328,8 @@ def test_crafted_depth_two_tree_reads_the_file(work: Base) -> None:
         assert tree.depth == 2
         assert tree.tree_blocks == (work.free[0], work.free[1], work.free[2])
         assert read_file(fs, inode, 0, len(work.data), Budget()) == work.data
+    with Filesystem.open(work.img) as fs:  # fresh: no node cached yet
+        inode = fs.inode(work.ino)
         # A lookup reads only the path it needs: 2 blocks for one leaf, 3 across both.
         budget = Budget()
         find_extents(fs, inode, 25, 2, budget, csum_seed=work.seed)
