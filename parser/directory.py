@@ -66,7 +66,7 @@ def list_directory(
     leaves: list[int] | range = range(ctx.dir_blocks)
     if _is_indexed(fs, inode):
         try:
-            leaves = Htree(ctx, block_of).leaves()
+            leaves = Htree(ctx, block_of, fs.dx_nodes).leaves()
         except Corruption as exc:
             findings.append(exc)
     for logical in leaves:
@@ -100,6 +100,43 @@ def _list_inline(
     return entries, findings
 
 
+BlockNames = tuple[dict[bytes, DirEntry], Corruption | None]
+
+
+def _block_search(
+    fs: Filesystem, ctx: DirContext, block_of: Callable[[int], bytes]
+) -> Callable[[int, bytes], DirEntry | None]:
+    """Search one directory block for a name, through a cache of each block's names.
+
+    A block is read, verified and parsed once; later lookups in it are a dict probe (the
+    kernel keeps the block in its buffer cache and rescans it). The cached answer keeps the
+    rule of `find_in_block`: names before the first damage are found, and a name that is not
+    among them raises that damage. Casefolded directories match by folded name: scanned.
+    """
+    if ctx.casefold:
+        return lambda logical, name: find_in_block(
+            block_of(logical), name, ctx, Where(inode=ctx.ino, block=logical)
+        )
+
+    def find(logical: int, name: bytes) -> DirEntry | None:
+        key = (ctx.ino, logical)
+        cached = fs.dir_names.get(key)
+        if cached is None:
+            parsed = read_dir_block(block_of(logical), ctx, Where(inode=ctx.ino, block=logical))
+            names: dict[bytes, DirEntry] = {}
+            for entry in parsed.entries:
+                names.setdefault(entry.name, entry)
+            cached = (names, parsed.findings[0] if parsed.findings else None)
+            fs.dir_names.put(key, cached)
+        names, damage = cached
+        found = names.get(name)
+        if found is None and damage is not None:
+            raise damage
+        return found
+
+    return find
+
+
 def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> DirEntry | None:
     """The entry called `name` in directory `inode`, or None when it is certainly absent.
 
@@ -119,15 +156,16 @@ def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> Dir
             raise block.findings[0]
         return found
     block_of = _block_of(fs, inode, budget)
+    find = _block_search(fs, ctx, block_of)
     damage: Corruption | None = None
     if _is_indexed(fs, inode):
         try:
-            return Htree(ctx, block_of).lookup(name)
+            return Htree(ctx, block_of, fs.dx_nodes).lookup(name, find)
         except Corruption as exc:
             damage = exc  # kept; the linear scan below may still find the name
     for logical in range(ctx.dir_blocks):
         try:
-            found = find_in_block(block_of(logical), name, ctx, where)
+            found = find(logical, name)
         except Corruption as exc:
             damage = damage or exc
             continue

@@ -9,11 +9,12 @@ from typing import Self
 from .blocks import BlockReader
 from .budget import Budget
 from .cache import LruCache
-from .directory import find_entry, list_directory
+from .directory import BlockNames, find_entry, list_directory
 from .dirent import DirEntry
 from .errors import Corruption, Ext4Error, InvalidRequest, NotADirectory, NotFound, Where
 from .extents import ExtentNode
 from .group_desc import GroupDesc, read_group_desc
+from .htree import DxNode
 from .image import Image
 from .inode import ROOT_INO, Inode, inode_location, read_inode
 from .mapping import Mapping, file_mappings, read_file
@@ -34,12 +35,25 @@ class DirectoryCycle(Corruption):
 GROUP_CACHE_SIZE = 1024
 INODE_CACHE_SIZE = 4096
 EXTENT_NODE_CACHE_SIZE = 1024
+DX_NODE_CACHE_SIZE = 256
+DENTRY_CACHE_SIZE = 8192
+DIR_BLOCK_CACHE_BYTES = 1 << 20
 
 
 class Filesystem:
     """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
 
-    __slots__ = ("_groups", "_inodes", "blocks", "extent_nodes", "image", "superblock")
+    __slots__ = (
+        "_dentries",
+        "_groups",
+        "_inodes",
+        "blocks",
+        "dir_names",
+        "dx_nodes",
+        "extent_nodes",
+        "image",
+        "superblock",
+    )
 
     def __init__(self, image: Image) -> None:
         self.image = image
@@ -52,6 +66,13 @@ class Filesystem:
         self.extent_nodes: LruCache[tuple[int, int, int, int, int], ExtentNode] = LruCache(
             EXTENT_NODE_CACHE_SIZE
         )
+        self.dx_nodes: LruCache[tuple[int, int], DxNode] = LruCache(DX_NODE_CACHE_SIZE)
+        # Parsed directory blocks for lookups; about 1 MiB of blocks whatever the block size.
+        self.dir_names: LruCache[tuple[int, int], BlockNames] = LruCache(
+            max(16, DIR_BLOCK_CACHE_BYTES // self.superblock.block_size)
+        )
+        # (directory inode, name) -> inode for names found: the kernel's dcache, bounded.
+        self._dentries: LruCache[tuple[int, bytes], int] = LruCache(DENTRY_CACHE_SIZE)
 
     @classmethod
     def open(cls, source: str | os.PathLike[str] | int) -> Self:
@@ -93,13 +114,19 @@ class Filesystem:
         raw = path.encode("utf-8", "surrogateescape") if isinstance(path, str) else path
         ino = ROOT_INO
         for name in (part for part in raw.split(b"/") if part):
-            directory = self.inode(ino)
-            if not directory.is_dir:
-                raise NotADirectory(f"{raw!r}: inode {ino} is not a directory", Where(inode=ino))
-            entry = find_entry(self, directory, name, Budget())
-            if entry is None:
-                raise NotFound(f"{raw!r}: no entry {name!r} in inode {ino}", Where(inode=ino))
-            ino = entry.inode
+            child = self._dentries.get((ino, name))
+            if child is None:
+                directory = self.inode(ino)
+                if not directory.is_dir:
+                    raise NotADirectory(
+                        f"{raw!r}: inode {ino} is not a directory", Where(inode=ino)
+                    )
+                entry = find_entry(self, directory, name, Budget())
+                if entry is None:
+                    raise NotFound(f"{raw!r}: no entry {name!r} in inode {ino}", Where(inode=ino))
+                child = entry.inode
+                self._dentries.put((ino, name), child)
+            ino = child
         return ino
 
     def iterdir(self, ino: int) -> tuple[list[DirEntry], list[Corruption]]:

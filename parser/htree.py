@@ -32,6 +32,7 @@ from typing import Any
 
 from ._ksy.ext4_htree import Ext4Htree
 from .budget import MAX_TREE_DEPTH
+from .cache import LruCache
 from .checksum import crc32c_raw
 from .dirent import DirContext, DirEntry, find_in_block
 from .dirhash import DX_HASH_SIPHASH, ON_DISK_HASH_VERSIONS, name_hash
@@ -232,16 +233,27 @@ class Htree:
     """One htree directory: checked index nodes, lookups, and a full leaf enumeration.
 
     `block_of(logical)` returns the directory's logical block (its bytes); it may raise any
-    Ext4Error (mapping, range, budget), which passes through.
+    Ext4Error (mapping, range, budget), which passes through. `cache` keeps checked nodes,
+    keyed by (directory inode, logical block), across lookups: the facade passes one bounded
+    cache for the open image, so a big directory's root is decoded once, not per lookup.
     """
 
     __slots__ = ("_nodes", "block_of", "ctx", "root")
 
-    def __init__(self, ctx: DirContext, block_of: Callable[[int], bytes]) -> None:
+    def __init__(
+        self,
+        ctx: DirContext,
+        block_of: Callable[[int], bytes],
+        cache: LruCache[tuple[int, int], DxNode] | None = None,
+    ) -> None:
         self.ctx = ctx
         self.block_of = block_of
-        self.root = parse_dx_root(block_of(0), ctx, Where(inode=ctx.ino, block=0))
-        self._nodes: dict[int, DxNode] = {}
+        self._nodes = cache if cache is not None else LruCache[tuple[int, int], DxNode](256)
+        root = self._nodes.get((ctx.ino, 0))
+        if root is None:
+            root = parse_dx_root(block_of(0), ctx, Where(inode=ctx.ino, block=0))
+            self._nodes.put((ctx.ino, 0), root)
+        self.root = root
 
     @property
     def indirect_levels(self) -> int:
@@ -252,7 +264,7 @@ class Htree:
 
     def node(self, logical: int, level: int) -> DxNode:
         """The checked dx_node at `logical` (cached after the first read)."""
-        cached = self._nodes.get(logical)
+        cached = self._nodes.get((self.ctx.ino, logical))
         if cached is not None:
             if cached.level != level:
                 raise HtreeCycle(
@@ -261,7 +273,7 @@ class Htree:
                 )
             return cached
         node = parse_dx_node(self.block_of(logical), logical, level, self.ctx, self._where(logical))
-        self._nodes[logical] = node
+        self._nodes.put((self.ctx.ino, logical), node)
         return node
 
     def hash_of(self, name: bytes) -> tuple[int, int]:
@@ -331,8 +343,12 @@ class Htree:
             blocks.append(nxt)
         return blocks
 
-    def lookup(self, name: bytes) -> DirEntry | None:
-        """The live entry `name` via the index (scanning 1, rarely more, leaf blocks)."""
+    def lookup(
+        self, name: bytes, find: Callable[[int, bytes], DirEntry | None] | None = None
+    ) -> DirEntry | None:
+        """The live entry `name` via the index (scanning 1, rarely more, leaf blocks).
+
+        `find(logical, name)` searches one leaf; by default the leaf is read and scanned."""
         hash_, _ = self.hash_of(name)
         path = self._probe(hash_)
         node, at = path[-1]
@@ -340,7 +356,10 @@ class Htree:
         for _ in range(64):
             if leaf is None:
                 return None
-            found = find_in_block(self.block_of(leaf), name, self.ctx, self._where(leaf))
+            if find is not None:
+                found = find(leaf, name)
+            else:
+                found = find_in_block(self.block_of(leaf), name, self.ctx, self._where(leaf))
             if found is not None:
                 return found
             leaf = self._next_leaf(path, hash_)
