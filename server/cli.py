@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
+from ext4guard.parser.check import check_image
 from ext4guard.parser.errors import Corruption, Ext4Error, InvalidRequest, NotADirectory, NotFound
 from ext4guard.parser.filesystem import Filesystem
 
@@ -73,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
     ls_cmd.add_argument("-R", "--recursive", action="store_true", help="the whole subtree")
     ls_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    check_cmd = commands.add_parser("check", help="read-only audit of the whole image")
+    check_cmd.add_argument("image")
+    check_cmd.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
     cat_cmd = commands.add_parser("cat", help="write a regular file's bytes to stdout")
     cat_cmd.add_argument("image")
     cat_cmd.add_argument("path", type=_image_path)
@@ -113,6 +118,25 @@ def _cmd_ls(fs: Filesystem, args: argparse.Namespace) -> int:
             continue
         out.write(json.dumps(item) + "\n" if args.json else listing.human_line(item) + "\n")
     return EXIT_CORRUPT if damaged else EXIT_CLEAN
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    report = check_image(args.image)
+    if args.json:
+        json.dump(report.as_dict(), sys.stdout, separators=(",", ":"))
+        sys.stdout.write("\n")
+    else:
+        for finding in report.findings:
+            print(f"{finding.code}: {finding.detail} ({finding.where})")
+        for note in report.notes:
+            print(f"note: {note}")
+        stats = report.stats
+        verdict = "clean" if report.clean else f"{len(report.findings)} finding(s)"
+        print(
+            f"{args.image}: {verdict}; {stats.inodes} inodes, {stats.directories} directories, "
+            f"{stats.files} files, {stats.blocks_claimed} blocks checked"
+        )
+    return EXIT_CLEAN if report.clean else EXIT_CORRUPT
 
 
 def _cmd_cat(fs: Filesystem, args: argparse.Namespace) -> int:
@@ -156,6 +180,8 @@ COMMANDS: dict[str, Callable[[Filesystem, argparse.Namespace], int]] = {
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.command == "check":
+        return _cmd_check(args)  # opens the image itself: a failed open is a finding too
     with Filesystem.open(args.image) as fs:
         return COMMANDS[args.command](fs, args)
 
