@@ -11,12 +11,20 @@ from .budget import Budget
 from .cache import LruCache
 from .directory import BlockNames, find_entry, list_directory
 from .dirent import DirEntry
-from .errors import Corruption, Ext4Error, InvalidRequest, NotADirectory, NotFound, Where
+from .errors import (
+    Corruption,
+    Ext4Error,
+    InvalidRequest,
+    NotADirectory,
+    NotFound,
+    Unsupported,
+    Where,
+)
 from .extents import ExtentNode
 from .group_desc import GroupDesc, read_group_desc
 from .htree import DxNode
 from .image import Image
-from .inode import ROOT_INO, Inode, inode_location, read_inode
+from .inode import FL_ENCRYPT, FL_VERITY, ROOT_INO, Inode, inode_location, read_inode
 from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 from .xattr import visible_xattrs
@@ -140,9 +148,19 @@ class Filesystem:
         """The inode's attributes (`Inode` carries everything `stat(2)` reports)."""
         return self.inode(ino)
 
+    def _content_inode(self, ino: int) -> Inode:
+        """The inode, when its content can be served: encrypted (fscrypt) and verity inodes
+        are listed and stat'ed, but their content is refused (no keys, no Merkle check)."""
+        inode = self.inode(ino)
+        if inode.flags & FL_ENCRYPT:
+            raise Unsupported("encrypted inode: content needs the fscrypt key", Where(inode=ino))
+        if inode.flags & FL_VERITY:
+            raise Unsupported("fs-verity inode: content is not verified here", Where(inode=ino))
+        return inode
+
     def readlink(self, ino: int) -> bytes:
         """A symlink's target, from i_block (fast), a data block (slow) or inline data."""
-        inode = self.inode(ino)
+        inode = self._content_inode(ino)
         where = Where(inode=ino)
         if inode.file_type != "lnk":
             raise InvalidRequest(f"inode {ino} is not a symbolic link", where)
@@ -204,11 +222,11 @@ class Filesystem:
         block_size = self.superblock.block_size
         first = offset // block_size
         end = -(-(offset + length) // block_size)
-        return file_mappings(self, self.inode(ino), first, end - first, Budget())
+        return file_mappings(self, self._content_inode(ino), first, end - first, Budget())
 
     def read(self, ino: int, offset: int, size: int) -> bytes:
         """Up to `size` bytes of inode `ino` at `offset` (short at end of file)."""
-        return read_file(self, self.inode(ino), offset, size, Budget())
+        return read_file(self, self._content_inode(ino), offset, size, Budget())
 
     def xattrs(self, ino: int) -> dict[bytes, bytes]:
         """Extended attributes of inode `ino` as `getxattr(2)` on a kernel mount shows them:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
-from ext4guard.parser.errors import Ext4Error, InvalidRequest
+from ext4guard.parser.errors import Ext4Error, InvalidRequest, Unsupported
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.mapping import MappingKind
 from tests.reference import e2fsprogs as E
@@ -146,3 +149,26 @@ def test_walk_readlink_and_rdev_match_the_source_tree(seed: str) -> None:
             if entry["type"] in ("chr", "blk"):
                 rdev = fs.stat(walked[path]).rdev
                 assert rdev == (entry["rdev_major"], entry["rdev_minor"]), path
+
+
+@pytest.mark.parametrize(("flag", "word"), [(0x800, "encrypted"), (0x100000, "verity")])
+def test_encrypted_and_verity_content_is_refused(tmp_path: Path, flag: int, word: str) -> None:
+    image = tmp_path / "fs.img"
+    shutil.copyfile(seed_image("ext4_encrypt"), image)
+    path = next(p for p, e in _manifest_paths("ext4_encrypt").items() if e["type"] == "reg")
+    # debugfs sets the flag (and fixes the inode checksum), as a real writer would.
+    subprocess.run(
+        ["debugfs", "-w", "-R", f"set_inode_field {path.decode()} flags {0x80000 | flag:#x}",
+         str(image)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    with Filesystem.open(image) as fs:
+        ino = fs.lookup(path)
+        assert fs.stat(ino).flags & flag
+        parent, _, name = path.rpartition(b"/")
+        assert name in {e.name for e in fs.iterdir(fs.lookup(parent or b"/"))[0]}  # listed
+        with pytest.raises(Unsupported, match=word):
+            fs.read(ino, 0, 10)
+        with pytest.raises(Unsupported, match=word):
+            fs.iomap(ino, 0, 10)
