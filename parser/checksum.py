@@ -7,9 +7,12 @@ CRC update from a seed). The `crc32c` package computes the standard, inverted fo
 
 from __future__ import annotations
 
+import struct
+
 import crc32c as _crc32c
 
 MASK32 = 0xFFFFFFFF
+_TWO_LE32 = struct.Struct("<II")
 
 
 def crc32c_raw(seed: int, data: bytes | bytearray | memoryview) -> int:
@@ -22,8 +25,7 @@ def inode_csum_seed(fs_seed: int, ino: int, generation: int) -> int:
 
     It seeds the inode's own checksum and those of its extent, directory and xattr blocks.
     """
-    crc = crc32c_raw(fs_seed, (ino & MASK32).to_bytes(4, "little"))
-    return crc32c_raw(crc, (generation & MASK32).to_bytes(4, "little"))
+    return crc32c_raw(fs_seed, _TWO_LE32.pack(ino & MASK32, generation & MASK32))
 
 
 def _crc16_table() -> tuple[int, ...]:

@@ -42,6 +42,7 @@ class DirectoryCycle(Corruption):
 
 GROUP_CACHE_SIZE = 1024
 INODE_CACHE_SIZE = 4096
+ITABLE_BLOCK_CACHE_SIZE = 64
 EXTENT_NODE_CACHE_SIZE = 1024
 DX_NODE_CACHE_SIZE = 256
 DENTRY_CACHE_SIZE = 8192
@@ -55,6 +56,7 @@ class Filesystem:
         "_dentries",
         "_groups",
         "_inodes",
+        "_itable",
         "blocks",
         "dir_names",
         "dx_nodes",
@@ -71,6 +73,7 @@ class Filesystem:
         # stays the answer for this open (DESIGN.md checklist 9: one read per answer).
         self._groups: LruCache[int, GroupDesc] = LruCache(GROUP_CACHE_SIZE)
         self._inodes: LruCache[int, Inode] = LruCache(INODE_CACHE_SIZE)
+        self._itable: LruCache[int, bytes] = LruCache(ITABLE_BLOCK_CACHE_SIZE)
         self.extent_nodes: LruCache[tuple[int, int, int, int, int], ExtentNode] = LruCache(
             EXTENT_NODE_CACHE_SIZE
         )
@@ -113,7 +116,9 @@ class Filesystem:
         inode = self._inodes.get(ino)
         if inode is None:
             group, _ = inode_location(self.superblock, ino)
-            inode = read_inode(self.image, self.superblock, self.group(group), ino)
+            inode = read_inode(
+                self.image, self.superblock, self.group(group), ino, self._table_block
+            )
             self._inodes.put(ino, inode)
         return inode
 
@@ -232,6 +237,14 @@ class Filesystem:
         """Extended attributes of inode `ino` as `getxattr(2)` on a kernel mount shows them:
         full names (b"user.k", b"system.posix_acl_access"), POSIX ACLs in the VFS form."""
         return visible_xattrs(self, self.inode(ino), Budget())
+
+    def _table_block(self, block: int, where: Where) -> bytes:
+        data = self._itable.get(block)
+        if data is None:
+            block_size = self.superblock.block_size
+            data = self.image.read(block * block_size, block_size, where)
+            self._itable.put(block, data)
+        return data
 
     def groups(self) -> Iterator[GroupDesc | Ext4Error]:
         """Every group descriptor in order; a damaged one is yielded as its error."""

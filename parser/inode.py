@@ -252,8 +252,18 @@ def inode_location(sb: Superblock, ino: int) -> tuple[int, int]:
     return divmod(ino - 1, sb.inodes_per_group)
 
 
-def read_inode(image: Image, sb: Superblock, desc: GroupDesc, ino: int) -> Inode:
-    """Read and verify inode `ino`; `desc` is the descriptor of its group (inode_location)."""
+def read_inode(
+    image: Image,
+    sb: Superblock,
+    desc: GroupDesc,
+    ino: int,
+    table_block: Callable[[int, Where], bytes] | None = None,
+) -> Inode:
+    """Read and verify inode `ino`; `desc` is the descriptor of its group (inode_location).
+
+    `table_block(block, where)`, when given, returns a whole inode-table block (the facade
+    keeps recent ones: neighbours in a walk share blocks); otherwise the record is read
+    alone."""
     group, index = inode_location(sb, ino)
     where = Where(group=group, inode=ino)
     if desc.inode_uninit:
@@ -267,8 +277,12 @@ def read_inode(image: Image, sb: Superblock, desc: GroupDesc, ino: int) -> Inode
     if not sb.first_data_block < desc.inode_table <= sb.blocks_count - table_blocks:
         raise Corruption(f"inode table at block {desc.inode_table} is outside the fs", where)
     offset = desc.inode_table * sb.block_size + index * sb.inode_size
-    where = Where(group=group, inode=ino, block=offset // sb.block_size, offset=offset)
-    raw = image.read(offset, sb.inode_size, where)
+    block, in_block = divmod(offset, sb.block_size)
+    where = Where(group=group, inode=ino, block=block, offset=offset)
+    if table_block is None:
+        raw = image.read(offset, sb.inode_size, where)
+    else:
+        raw = table_block(block, where)[in_block : in_block + sb.inode_size]
     if sb.has_metadata_csum:
         generation = int.from_bytes(raw[0x64:0x68], "little")
         stored, computed = inode_checksum(sb, ino, generation, raw)

@@ -10,7 +10,7 @@ can exist). See "Super Block" in the kernel's "ext4 Data Structures and Algorith
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._ksy.ext4_superblock import Ext4Superblock
@@ -67,9 +67,13 @@ class FeatureSet:
     raw: int
     names: tuple[str, ...]
     unknown_bits: int
+    _lookup: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_lookup", frozenset(self.names))
 
     def __contains__(self, name: object) -> bool:
-        return name in self.names
+        return name in self._lookup
 
     def display(self) -> list[str]:
         shown = [_DISPLAY_NAMES.get(name, name) for name in self.names]
@@ -143,13 +147,14 @@ class Superblock:
     grp_quota_inum: int
     prj_quota_inum: int
 
-    @property
-    def has_metadata_csum(self) -> bool:
-        return "metadata_csum" in self.ro_compat
+    # Asked on every record read: derived once, when the superblock is built.
+    has_metadata_csum: bool = field(init=False)
+    has_gdt_csum: bool = field(init=False)
 
-    @property
-    def has_gdt_csum(self) -> bool:
-        return "gdt_csum" in self.ro_compat and not self.has_metadata_csum
+    def __post_init__(self) -> None:
+        metadata_csum = "metadata_csum" in self.ro_compat
+        object.__setattr__(self, "has_metadata_csum", metadata_csum)
+        object.__setattr__(self, "has_gdt_csum", "gdt_csum" in self.ro_compat and not metadata_csum)
 
     @property
     def needs_recovery(self) -> bool:
