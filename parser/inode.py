@@ -164,13 +164,18 @@ def _builder(sb: Superblock, ino: int, raw: bytes, where: Where) -> Callable[[An
 _BASE = struct.Struct("<HHIiiiIHHIII60sIIIIHHHHHH")
 _EXTRA = struct.Struct("<HHIIIiIII")  # i_extra_isize .. i_projid, 0x80..0xA0
 _NSEC_MAX = 999_999_999
+_EXTRA_ENDS = (0x82, 0x84, 0x88, 0x8C, 0x90, 0x94, 0x98, 0x9C, 0xA0)
+_FULL_EXTRA_END = _EXTRA_ENDS[-1]
 
 
 def _time_ns(seconds: int, extra: int | None) -> int:
     # ext4_decode_extra_time: two epoch bits extend the signed seconds, 30 bits of ns follow.
     if extra is None:
         return seconds * 1_000_000_000
-    return (seconds + ((extra & 3) << 32)) * 1_000_000_000 + min(extra >> 2, _NSEC_MAX)
+    nsec = extra >> 2
+    return (seconds + ((extra & 3) << 32)) * 1_000_000_000 + (
+        nsec if nsec <= _NSEC_MAX else _NSEC_MAX
+    )
 
 
 def decode_inode(sb: Superblock, ino: int, raw: bytes, where: Where) -> Inode:
@@ -189,11 +194,15 @@ def decode_inode(sb: Superblock, ino: int, raw: bytes, where: Where) -> Inode:
         if extra_isize & 3 or GOOD_OLD_INODE_SIZE + extra_isize > len(raw):
             raise RecordInvalid(f"i_extra_isize {extra_isize} is not valid", where)
         extra_end = GOOD_OLD_INODE_SIZE + extra_isize
-        padded = raw[GOOD_OLD_INODE_SIZE:extra_end].ljust(_EXTRA.size, b"\0")
-        values = _EXTRA.unpack_from(padded)
-        # A field exists only when i_extra_isize covers all of it.
-        ends = (0x82, 0x84, 0x88, 0x8C, 0x90, 0x94, 0x98, 0x9C, 0xA0)
-        extra = [v if extra_end >= end else None for v, end in zip(values, ends, strict=True)]
+        if extra_end >= _FULL_EXTRA_END:  # the usual 32-byte extra: every field present
+            extra = list(_EXTRA.unpack_from(raw, GOOD_OLD_INODE_SIZE))
+        else:
+            padded = raw[GOOD_OLD_INODE_SIZE:extra_end].ljust(_EXTRA.size, b"\0")
+            values = _EXTRA.unpack_from(padded)
+            # A field exists only when i_extra_isize covers all of it.
+            extra = [
+                v if extra_end >= end else None for v, end in zip(values, _EXTRA_ENDS, strict=True)
+            ]
     (extra_isize_field, _csum_hi, ctime_x, mtime_x, atime_x, crtime, crtime_x, version_hi,
      projid) = extra  # fmt: skip
     if "huge_file" in sb.ro_compat:
