@@ -46,6 +46,7 @@ from .errors import (
     BudgetExceeded,
     ChecksumMismatch,
     Corruption,
+    DirectoryCycle,
     Ext4Error,
     GeometryInvalid,
     TruncatedImage,
@@ -152,10 +153,6 @@ class DirectoryHardLink(Corruption):
     """A directory named by two entries (outside `.`/`..`)."""
 
     code = "directory_hard_link"
-
-
-class DirectoryCycle(Corruption):
-    code = "directory_cycle"
 
 
 class DirectoryUnconnected(Corruption):

@@ -132,6 +132,12 @@ class ChecksumMismatch(Corruption):
         self.computed = computed
 
 
+class DirectoryCycle(Corruption):
+    """A directory reached twice: a hard-linked directory or a loop through the tree."""
+
+    code = "directory_cycle"
+
+
 class GeometryInvalid(Corruption):
     """Superblock numbers that cannot describe a filesystem (sizes, counts, ranges)."""
 

@@ -13,6 +13,7 @@ from .directory import BlockNames, find_entry, list_directory
 from .dirent import DirEntry
 from .errors import (
     Corruption,
+    DirectoryCycle,
     Ext4Error,
     InvalidRequest,
     NotADirectory,
@@ -34,10 +35,6 @@ _FT_DIR = 2  # EXT4_FT_DIR, the dirent's type byte for directories
 
 class SymlinkInvalid(Corruption):
     code = "symlink_invalid"
-
-
-class DirectoryCycle(Corruption):
-    code = "directory_cycle"
 
 
 GROUP_CACHE_SIZE = 1024

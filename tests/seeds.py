@@ -12,6 +12,7 @@ import hashlib
 import json
 import lzma
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -51,3 +52,15 @@ def manifest_entries(manifest: dict[str, Any]) -> dict[bytes, dict[str, Any]]:
         for i in range(group["count"]):
             out[parent + b"/" + prefix + b"%07d" % i] = targets[i % len(targets)]
     return out
+
+
+#: A file's type as the manifests (and `ext4guard ls`) name it, by its st_mode type bits.
+TYPE_NAMES = {
+    stat.S_IFREG: "reg",
+    stat.S_IFDIR: "dir",
+    stat.S_IFLNK: "lnk",
+    stat.S_IFCHR: "chr",
+    stat.S_IFBLK: "blk",
+    stat.S_IFIFO: "fifo",
+    stat.S_IFSOCK: "sock",
+}

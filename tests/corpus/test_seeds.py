@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.seeds import manifest_entries
+from tests.seeds import TYPE_NAMES, manifest_entries
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "corpus" / "seeds"
@@ -28,15 +28,6 @@ BUILD = ROOT / "corpus" / "build_seeds.py"
 MANIFESTS = sorted(SEEDS.glob("*.json"))
 NAMES = [m.stem for m in MANIFESTS]
 
-TYPES = {
-    stat.S_IFREG: "reg",
-    stat.S_IFDIR: "dir",
-    stat.S_IFLNK: "lnk",
-    stat.S_IFCHR: "chr",
-    stat.S_IFBLK: "blk",
-    stat.S_IFIFO: "fifo",
-    stat.S_IFSOCK: "sock",
-}
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 HAVE_E2FS = shutil.which("e2fsck") is not None and shutil.which("dumpe2fs") is not None
@@ -84,7 +75,7 @@ def test_manifests_are_complete() -> None:
         assert len(paths) == len(set(paths))
         for e in man["entries"]:
             assert bytes.fromhex(e["path_hex"]) == os.fsencode(e["path"])
-            assert e["type"] in TYPES.values()
+            assert e["type"] in TYPE_NAMES.values()
 
 
 @pytest.mark.parametrize("name", params())
@@ -186,7 +177,7 @@ def test_kernel_view_matches_manifest(mounted: bytes, request: pytest.FixtureReq
             if got != exp:
                 problems.append(f"{rel!r}: {what} {got!r} != {exp!r}")
 
-        check("type", TYPES[stat.S_IFMT(st.st_mode)], e["type"])
+        check("type", TYPE_NAMES[stat.S_IFMT(st.st_mode)], e["type"])
         check("mode", stat.S_IMODE(st.st_mode), e["mode"])
         check("uid", st.st_uid, e["uid"])
         check("gid", st.st_gid, e["gid"])

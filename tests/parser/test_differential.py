@@ -34,7 +34,7 @@ from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import Inode
 from tests import trees
 from tests.reference import e2fsprogs as E
-from tests.seeds import SEEDS, seed_image
+from tests.seeds import SEEDS, TYPE_NAMES, seed_image
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "corpus" / "mke2fs.conf"
@@ -50,16 +50,6 @@ BASE = "sparse_super,large_file,filetype,resize_inode,dir_index,ext_attr"
 EXT4 = BASE + ",extent,huge_file,flex_bg,metadata_csum,64bit,dir_nlink,extra_isize"
 KiB = 1024
 MiB = 1024 * KiB
-
-TYPES = {
-    stat.S_IFREG: "reg",
-    stat.S_IFDIR: "dir",
-    stat.S_IFLNK: "lnk",
-    stat.S_IFCHR: "chr",
-    stat.S_IFBLK: "blk",
-    stat.S_IFIFO: "fifo",
-    stat.S_IFSOCK: "sock",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +207,7 @@ def compare(fs: Filesystem, mnt: bytes, image: Path, gaps: Gaps) -> dict[bytes, 
 
         inode = fs.stat(ino)
         check("st_ino", ino, st.st_ino)
-        check("type", inode.file_type, TYPES[stat.S_IFMT(st.st_mode)])
+        check("type", inode.file_type, TYPE_NAMES[stat.S_IFMT(st.st_mode)])
         check("mode", inode.permissions, stat.S_IMODE(st.st_mode))
         check("uid/gid", (inode.uid, inode.gid), (st.st_uid, st.st_gid))
         check("size", inode.size, st.st_size)

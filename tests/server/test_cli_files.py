@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.seeds import SEEDS, manifest_entries, seed_image, seed_manifest
+from tests.seeds import SEEDS, TYPE_NAMES, manifest_entries, seed_image, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
 
@@ -111,15 +111,7 @@ def test_extract_recreates_the_source_tree(seed: str, tmp_path: Path) -> None:
     for path, entry in want.items():
         target = os.fsencode(dest) + path
         st = os.lstat(target)
-        kind = {
-            stat.S_IFREG: "reg",
-            stat.S_IFDIR: "dir",
-            stat.S_IFLNK: "lnk",
-            stat.S_IFCHR: "chr",
-            stat.S_IFBLK: "blk",
-            stat.S_IFIFO: "fifo",
-            stat.S_IFSOCK: "sock",
-        }[stat.S_IFMT(st.st_mode)]
+        kind = TYPE_NAMES[stat.S_IFMT(st.st_mode)]
         assert kind == entry["type"], path
         if kind != "lnk":
             assert stat.S_IMODE(st.st_mode) == entry["mode"], path
