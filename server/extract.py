@@ -30,6 +30,7 @@ class Attrs:
     gid: int
     atime_ns: int
     mtime_ns: int
+    xattrs: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,8 @@ class Report:
 
 def _attrs(fs: Filesystem, ino: int) -> Attrs:
     inode = fs.stat(ino)
-    return Attrs(inode.permissions, inode.uid, inode.gid, inode.atime_ns, inode.mtime_ns)
+    xattrs = tuple(sorted(fs.xattrs(ino).items()))
+    return Attrs(inode.permissions, inode.uid, inode.gid, inode.atime_ns, inode.mtime_ns, xattrs)
 
 
 def plan(fs: Filesystem, top: bytes, *, devices: bool) -> Iterator[Op | Ext4Error]:
@@ -118,6 +120,7 @@ class _Writer:
     """Applies operations under DEST through directory fds; owns every fd it opens."""
 
     def __init__(self, dest: str, *, owners: bool) -> None:
+        self.xattr_failures: list[tuple[bytes, str]] = []
         os.makedirs(dest, exist_ok=True)
         self.root = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self.owners = owners
@@ -144,6 +147,17 @@ class _Writer:
             raise OSError(errno.ENOENT, "parent directory was not extracted")
         return fd, name
 
+    def set_xattrs(self, rel: bytes, fd: int, attrs: Attrs) -> None:
+        """Extended attributes (ACLs included) of a file or directory, set through its fd.
+        One that cannot be set (not root, a namespace DEST refuses) is reported; the rest are
+        still set. Linux keeps user.* off symlinks and device nodes, so only these carry them."""
+        for name, value in attrs.xattrs:
+            try:
+                os.setxattr(fd, name, value)
+            except OSError as exc:
+                label = name.decode("utf-8", "backslashreplace")
+                self.xattr_failures.append((rel, f"xattr {label}: {exc.strerror}"))
+
     def set_attrs(self, name: bytes, parent_fd: int, attrs: Attrs) -> None:
         if self.owners:
             os.chown(name, attrs.uid, attrs.gid, dir_fd=parent_fd, follow_symlinks=False)
@@ -169,6 +183,7 @@ class _Writer:
             os.pwrite(self.file_fd, op.data, op.offset)
         elif op.kind == "end":
             assert op.attrs is not None
+            self.set_xattrs(op.path, self.file_fd, op.attrs)
             os.fchmod(self.file_fd, op.attrs.mode)
             if self.owners:
                 os.fchown(self.file_fd, op.attrs.uid, op.attrs.gid)
@@ -200,6 +215,7 @@ class _Writer:
         """Directory modes and times last, deepest first: children no longer change them."""
         for rel, attrs in reversed(self.dir_attrs):
             fd = self.dirs[rel]
+            self.set_xattrs(rel, fd, attrs)
             if self.owners:
                 os.fchown(fd, attrs.uid, attrs.gid)
             os.fchmod(fd, attrs.mode)
@@ -234,6 +250,7 @@ def apply(ops: Iterator[Op | Ext4Error], dest: str, *, owners: bool) -> Report:
             if op.kind in ("dir", "end", "symlink", "link", "device"):
                 report.written += 1
         writer.finish()
+        report.skipped.extend(writer.xattr_failures)
     finally:
         writer.close()
     return report

@@ -106,7 +106,13 @@ def test_extract_recreates_the_source_tree(seed: str, tmp_path: Path) -> None:
     dest = tmp_path / "out"
     result = _run("extract", "--devices", str(seed_image(seed)), str(dest))
     want = _expected(seed)
-    assert result.returncode == 0, result.stderr
+    # The destination (the test machine's ext4 without ea_inode) cannot hold 4 KiB values:
+    # extract says so for each, exits 1, and sets everything else.
+    too_big = [line for line in result.stderr.splitlines() if b"No space left" in line]
+    assert result.returncode == (1 if too_big else 0), result.stderr
+    assert all(b": xattr " in line for line in too_big)
+    if too_big:
+        assert seed == "ext4_ea_inode"
     seen_ino: dict[object, int] = {}
     for path, entry in want.items():
         target = os.fsencode(dest) + path
@@ -132,6 +138,12 @@ def test_extract_recreates_the_source_tree(seed: str, tmp_path: Path) -> None:
         group = entry.get("hardlink_group")
         if group is not None:
             assert seen_ino.setdefault(group, st.st_ino) == st.st_ino, path
+        if kind in ("reg", "dir"):
+            got = {n: os.getxattr(target, n).hex() for n in os.listxattr(target)}
+            fitting = {
+                n: v for n, v in entry["xattrs"].items() if len(v) // 2 <= 2048 or not too_big
+            }
+            assert got == fitting, path
 
 
 def _patched_image(tmp_path: Path, tree: dict[str, str | None], renames: dict[bytes, bytes]) -> str:
