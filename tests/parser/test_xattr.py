@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import shutil
 import struct
@@ -369,9 +368,9 @@ def test_damaged_in_inode_area(field: int, fmt: str, value: int, error: type[Ext
         inode = fs.inode(fs.lookup("/xattr/small"))
         area = _patched(inode.inline_area, 4 + field, fmt, value)
         with pytest.raises(error):
-            parse_ibody(fs.superblock, dataclasses.replace(inode, inline_area=area), Budget())
+            parse_ibody(fs.superblock, inode._replace(inline_area=area), Budget())
         # Without the magic the inode simply has no in-inode attributes.
-        plain = dataclasses.replace(inode, inline_area=b"\0" * len(inode.inline_area))
+        plain = inode._replace(inline_area=b"\0" * len(inode.inline_area))
         assert parse_ibody(fs.superblock, plain, Budget()) == ([], [])
 
 
@@ -406,7 +405,7 @@ def test_mutated_xattrs_raise_only_ext4_errors(
         area = bytearray(inode.inline_area)
         for pos, value in area_edits:
             area[pos % len(area)] = value
-        mutated = dataclasses.replace(inode, inline_area=bytes(area))
+        mutated = inode._replace(inline_area=bytes(area))
         try:
             for entry in read_xattrs(fs, mutated, Budget()).entries:
                 assert entry.value_inum or len(entry.value) <= len(area)
