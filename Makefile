@@ -17,6 +17,8 @@ $(BUILD)/%.img: corpus/seeds/%.img.xz
 
 demo: setup $(BUILD)/$(DEMO).img
 	$(VENV)/bin/ext4guard info $(BUILD)/$(DEMO).img
+	$(VENV)/bin/ext4guard check $(BUILD)/$(DEMO).img
+	$(VENV)/bin/ext4guard ls $(BUILD)/$(DEMO).img /
 
 test: setup lint typecheck pytest
 
