@@ -277,24 +277,34 @@ def read_inode(
     keeps recent ones: neighbours in a walk share blocks); otherwise the record is read
     alone."""
     group, index = inode_location(sb, ino)
-    where = Where(group=group, inode=ino)
     if desc.inode_uninit:
-        raise InodeUnused(f"inode {ino} is in a group whose inode table is uninitialized", where)
+        raise InodeUnused(
+            f"inode {ino} is in a group whose inode table is uninitialized",
+            Where(group=group, inode=ino),
+        )
     # bg_itable_unused, like bg_flags, counts only with group descriptor checksums.
     if (
         sb.has_metadata_csum or sb.has_gdt_csum
     ) and index >= sb.inodes_per_group - desc.itable_unused:
-        raise InodeUnused(f"inode {ino} is in the never-used tail of its inode table", where)
-    table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
+        raise InodeUnused(
+            f"inode {ino} is in the never-used tail of its inode table",
+            Where(group=group, inode=ino),
+        )
+    block_size = sb.block_size
+    inode_size = sb.inode_size
+    table_blocks = -(-sb.inodes_per_group * inode_size // block_size)
     if not sb.first_data_block < desc.inode_table <= sb.blocks_count - table_blocks:
-        raise Corruption(f"inode table at block {desc.inode_table} is outside the fs", where)
-    offset = desc.inode_table * sb.block_size + index * sb.inode_size
-    block, in_block = divmod(offset, sb.block_size)
+        raise Corruption(
+            f"inode table at block {desc.inode_table} is outside the fs",
+            Where(group=group, inode=ino),
+        )
+    offset = desc.inode_table * block_size + index * inode_size
+    block, in_block = divmod(offset, block_size)
     where = Where(group=group, inode=ino, block=block, offset=offset)
     if table_block is None:
-        raw = image.read(offset, sb.inode_size, where)
+        raw = image.read(offset, inode_size, where)
     else:
-        raw = table_block(block, where)[in_block : in_block + sb.inode_size]
+        raw = table_block(block, where)[in_block : in_block + inode_size]
     if sb.has_metadata_csum:
         generation = int.from_bytes(raw[0x64:0x68], "little")
         stored, computed = inode_checksum(sb, ino, generation, raw)
