@@ -25,10 +25,12 @@ class LruCache(Generic[K, V]):
         return value
 
     def put(self, key: K, value: V) -> None:
-        self._data[key] = value
-        self._data.move_to_end(key)
-        if len(self._data) > self._capacity:
-            self._data.popitem(last=False)
+        data = self._data
+        if key in data:
+            data.move_to_end(key)
+        data[key] = value  # a new key goes to the end already
+        if len(data) > self._capacity:
+            data.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._data)

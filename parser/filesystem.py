@@ -146,9 +146,8 @@ class Filesystem:
             raise NotADirectory(f"inode {ino} is not a directory", Where(inode=ino))
         return list_directory(self, directory, Budget())
 
-    def stat(self, ino: int) -> Inode:
-        """The inode's attributes (`Inode` carries everything `stat(2)` reports)."""
-        return self.inode(ino)
+    #: The inode's attributes (`Inode` carries everything `stat(2)` reports).
+    stat = inode
 
     def _content_inode(self, ino: int) -> Inode:
         """The inode, when its content can be served: encrypted (fscrypt) and verity inodes
@@ -197,7 +196,11 @@ class Filesystem:
             for entry in entries:
                 child = path + b"/" + entry.name
                 yield child, entry
-                if self._names_directory(entry, has_filetype):
+                if (
+                    entry.file_type == _FT_DIR
+                    if has_filetype
+                    else self._names_directory_by_inode(entry)
+                ):
                     if entry.inode in entered:
                         yield DirectoryCycle(
                             f"{child!r}: directory inode {entry.inode} reached twice",
@@ -208,9 +211,7 @@ class Filesystem:
                     subdirs.append((child, entry.inode))
             stack.extend(reversed(subdirs))
 
-    def _names_directory(self, entry: DirEntry, has_filetype: bool) -> bool:
-        if has_filetype:
-            return entry.file_type == _FT_DIR
+    def _names_directory_by_inode(self, entry: DirEntry) -> bool:
         # Without the filetype feature the dirent does not say: ask the inode.
         try:
             return self.inode(entry.inode).is_dir
