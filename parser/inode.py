@@ -243,16 +243,16 @@ def inode_checksum(sb: Superblock, ino: int, generation: int, raw: bytes) -> tup
     """(stored, computed) inode checksum; both masked to 16 bits without i_checksum_hi.
 
     The crc runs over the whole record with the checksum fields read as zero."""
-    stored = int.from_bytes(raw[_CHECKSUM_LO : _CHECKSUM_LO + 2], "little")
     zeroed = bytearray(raw)
-    zeroed[_CHECKSUM_LO : _CHECKSUM_LO + 2] = b"\0\0"
+    stored = zeroed[_CHECKSUM_LO] | zeroed[_CHECKSUM_LO + 1] << 8
+    zeroed[_CHECKSUM_LO] = zeroed[_CHECKSUM_LO + 1] = 0
     has_hi = (
         len(raw) > GOOD_OLD_INODE_SIZE
-        and GOOD_OLD_INODE_SIZE + int.from_bytes(raw[0x80:0x82], "little") >= _CHECKSUM_HI + 2
+        and GOOD_OLD_INODE_SIZE + (raw[0x80] | raw[0x81] << 8) >= _CHECKSUM_HI + 2
     )
     if has_hi:
-        stored |= int.from_bytes(raw[_CHECKSUM_HI : _CHECKSUM_HI + 2], "little") << 16
-        zeroed[_CHECKSUM_HI : _CHECKSUM_HI + 2] = b"\0\0"
+        stored |= (zeroed[_CHECKSUM_HI] | zeroed[_CHECKSUM_HI + 1] << 8) << 16
+        zeroed[_CHECKSUM_HI] = zeroed[_CHECKSUM_HI + 1] = 0
     crc = crc32c_raw(inode_csum_seed(sb.checksum_seed, ino, generation), zeroed)
     return stored, crc if has_hi else crc & 0xFFFF
 
