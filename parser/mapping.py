@@ -14,8 +14,7 @@ inode's extent, directory and xattr block checksums.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .blockmap import find_blocks
 from .budget import Budget
@@ -45,9 +44,10 @@ class MappingKind(enum.Enum):
     INLINE = "inline"  # bytes live in the inode (i_block + system.data xattr)
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """One run of logical blocks: an extent, a contiguous block-map run, or a hole."""
+class Mapping(NamedTuple):
+    """One run of logical blocks: an extent, a contiguous block-map run, or a hole.
+
+    A NamedTuple, like `Extent`: built on every read."""
 
     kind: MappingKind
     logical_block: int
