@@ -102,7 +102,7 @@ class DirContext:
             inodes_count=sb.inodes_count,
             metadata_csum=sb.has_metadata_csum,
             csum_seed=(
-                inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
+                inode.csum_seed or inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
                 if sb.has_metadata_csum
                 else 0
             ),

@@ -77,6 +77,9 @@ class Inode(NamedTuple):
     projid: int
     version: int
     inline_area: bytes  # in-inode xattr space: after the extra fields to the record's end
+    #: crc32c seed of this inode's own blocks (metadata_csum): fs seed, inode number,
+    #: generation. Computed once while verifying the inode; 0 when not known.
+    csum_seed: int = 0
 
     @property
     def permissions(self) -> int:
@@ -181,7 +184,7 @@ def _time_ns(seconds: int, extra: int | None) -> int:
     )
 
 
-def decode_inode(sb: Superblock, ino: int, raw: bytes, where: Where) -> Inode:
+def decode_inode(sb: Superblock, ino: int, raw: bytes, where: Where, csum_seed: int = 0) -> Inode:
     """Decode one inode record. Equivalent to `decode_with_grammar` (the tests hold it to
     that on every seed inode and on random records), at a twentieth of the cost: the walk
     of a tree stats every entry, so this is the parser's hottest decode."""
@@ -236,13 +239,17 @@ def decode_inode(sb: Superblock, ino: int, raw: bytes, where: Where) -> Inode:
         projid=projid or 0,
         version=(version_hi << 32 | version_lo) if version_hi is not None else version_lo,
         inline_area=raw[extra_end:],
+        csum_seed=csum_seed,
     )
 
 
 def inode_checksum(sb: Superblock, ino: int, generation: int, raw: bytes) -> tuple[int, int]:
-    """(stored, computed) inode checksum; both masked to 16 bits without i_checksum_hi.
+    """(stored, computed) inode checksum; both masked to 16 bits without i_checksum_hi."""
+    return _checksum(inode_csum_seed(sb.checksum_seed, ino, generation), raw)
 
-    The crc runs over the whole record with the checksum fields read as zero."""
+
+def _checksum(seed: int, raw: bytes) -> tuple[int, int]:
+    # The crc runs over the whole record with the checksum fields read as zero.
     zeroed = bytearray(raw)
     stored = zeroed[_CHECKSUM_LO] | zeroed[_CHECKSUM_LO + 1] << 8
     zeroed[_CHECKSUM_LO] = zeroed[_CHECKSUM_LO + 1] = 0
@@ -253,7 +260,7 @@ def inode_checksum(sb: Superblock, ino: int, generation: int, raw: bytes) -> tup
     if has_hi:
         stored |= (zeroed[_CHECKSUM_HI] | zeroed[_CHECKSUM_HI + 1] << 8) << 16
         zeroed[_CHECKSUM_HI] = zeroed[_CHECKSUM_HI + 1] = 0
-    crc = crc32c_raw(inode_csum_seed(sb.checksum_seed, ino, generation), zeroed)
+    crc = crc32c_raw(seed, zeroed)
     return stored, crc if has_hi else crc & 0xFFFF
 
 
@@ -305,10 +312,12 @@ def read_inode(
         raw = image.read(offset, inode_size, where)
     else:
         raw = table_block(block, where)[in_block : in_block + inode_size]
+    seed = 0
     if sb.has_metadata_csum:
         generation = int.from_bytes(raw[0x64:0x68], "little")
-        stored, computed = inode_checksum(sb, ino, generation, raw)
+        seed = inode_csum_seed(sb.checksum_seed, ino, generation)
+        stored, computed = _checksum(seed, raw)
         # e2fsprogs accepts an all-zero record (a never-written inode) as valid.
         if stored != computed and any(raw):
             raise ChecksumMismatch("inode", stored, computed, where)
-    return decode_inode(sb, ino, raw, where)
+    return decode_inode(sb, ino, raw, where, seed)

@@ -61,7 +61,7 @@ class Mapping(NamedTuple):
 
 def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:
     """The per-inode crc32c seed: crc32c_raw(crc32c_raw(fs seed, le32(ino)), le32(gen))."""
-    return inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
+    return inode.csum_seed or inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
 
 
 def _is_fast_symlink(inode: Inode) -> bool:
