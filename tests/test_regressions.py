@@ -20,6 +20,9 @@ from tests.seeds import SEEDS, seed_image
 REGRESSIONS = Path(__file__).resolve().parent.parent / "corpus" / "regressions"
 INPUTS = sorted(REGRESSIONS.glob("*.patch.json"))
 SIDECAR_KEYS = {"bug", "call", "fix_commit"}
+NONE_YET = pytest.mark.skipif(
+    not INPUTS, reason="no regression inputs yet: no campaign has found a contract violation"
+)
 
 
 def load_patch(path: Path) -> tuple[str, dict[int, bytes]]:
@@ -27,6 +30,7 @@ def load_patch(path: Path) -> tuple[str, dict[int, bytes]]:
     return doc["seed"], {int(at): bytes.fromhex(data) for at, data in doc["patch"].items()}
 
 
+@NONE_YET
 def test_every_input_has_a_sidecar() -> None:
     for path in INPUTS:
         sidecar = path.with_name(path.name.removesuffix(".patch.json") + ".json")
@@ -34,7 +38,8 @@ def test_every_input_has_a_sidecar() -> None:
         assert set(json.loads(sidecar.read_text())) >= SIDECAR_KEYS, sidecar.name
 
 
-@pytest.mark.parametrize("path", INPUTS, ids=[p.name for p in INPUTS])
+@NONE_YET
+@pytest.mark.parametrize("path", INPUTS or [Path("none")], ids=[p.name for p in INPUTS] or ["none"])
 def test_replay(path: Path, tmp_path: Path) -> None:
     seed, patch = load_patch(path)
     assert seed in SEEDS, f"{path.name}: unknown seed {seed}"
