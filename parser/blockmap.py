@@ -40,11 +40,17 @@ class BlockMapCycle(Corruption):
 
 
 def find_blocks(
-    fs: Filesystem, inode: Inode, first_block: int, block_count: int, budget: Budget
+    fs: Filesystem,
+    inode: Inode,
+    first_block: int,
+    block_count: int,
+    budget: Budget,
+    indirect: list[int] | None = None,
 ) -> list[Extent]:
     """Runs of mapped blocks overlapping [first_block, first_block + block_count), in logical
-    order, contiguous physical blocks coalesced; holes are simply absent. Raises only
-    Ext4Error (BlockOutOfRange for any pointer outside the filesystem)."""
+    order, contiguous physical blocks coalesced; holes are simply absent. Every IND, DIND
+    and TIND block read is appended to `indirect` when given (`check` claims them). Raises
+    only Ext4Error (BlockOutOfRange for any pointer outside the filesystem)."""
     block_size = fs.superblock.block_size
     per_block = block_size // 4
     end = min(first_block + block_count, MAX_LOGICAL_BLOCKS)
@@ -87,6 +93,8 @@ def find_blocks(
             raise BlockMapCycle(f"indirect block {block} reached twice", where)
         data = fs.blocks.read(block, where, budget)  # range check + budget charge
         visited.add(block)
+        if indirect is not None:
+            indirect.append(block)
         span = per_block ** (level - 1)  # logical blocks under one pointer of this block
         lo = max(0, (first_block - base) // span)
         hi = min(per_block, -(-(end - base) // span))

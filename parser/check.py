@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .bitmaps import count_set, read_block_bitmap, read_inode_bitmap
+from .blockmap import find_blocks
 from .blocks import BlockOutOfRange
 from .budget import Budget
 from .checksum import crc32c_raw
@@ -53,7 +54,7 @@ from .errors import (
     Unsupported,
     Where,
 )
-from .extents import Extent, walk_extent_tree
+from .extents import MAX_LOGICAL_BLOCKS, Extent, walk_extent_tree
 from .group_desc import GroupDesc, group_first_block, group_has_superblock
 from .htree import Htree
 from .image import Image
@@ -647,54 +648,10 @@ def _inode_blocks(st: _State, inode: Inode) -> tuple[list[Extent], list[int]]:
 
 
 def _block_map(st: _State, inode: Inode) -> tuple[list[Extent], list[int]]:
-    """The whole ext2/3 block map: data runs and every IND/DIND/TIND block, explicit stack,
-    each indirect block at most once ("Direct/Indirect Block Addressing")."""
-    fs = st.fs
-    per_block = fs.superblock.block_size // 4
-    slots = struct.unpack("<15I", inode.i_block)
-    runs: list[list[int]] = []
+    """The whole ext2/3 block map: data runs and every IND/DIND/TIND block."""
     indirect: list[int] = []
-    check = fs.blocks.check
-    ino = inode.ino
-
-    def emit(logical: int, physical: int) -> None:
-        check(physical, 1, Where(inode=ino, block=physical))
-        if runs and runs[-1][0] + runs[-1][1] == logical and runs[-1][2] + runs[-1][1] == physical:
-            runs[-1][1] += 1
-        else:
-            runs.append([logical, 1, physical])
-
-    for logical in range(12):
-        if slots[logical]:
-            emit(logical, slots[logical])
-    stack: list[tuple[int, int, int]] = []
-    base = 12
-    for level in (1, 2, 3):
-        if slots[11 + level]:
-            stack.append((slots[11 + level], level, base))
-        base += per_block**level
-    stack.reverse()
-    visited: set[int] = set()
-    while stack:
-        block, level, base = stack.pop()
-        where = Where(inode=ino, block=block)
-        if block in visited:
-            raise BlockClaimedTwice(f"indirect block {block} listed twice", where)
-        data = fs.blocks.read(block, where, st.budget)
-        visited.add(block)
-        indirect.append(block)
-        st.budget.charge_entries(per_block, where)
-        pointers = struct.unpack(f"<{per_block}I", data)
-        if level == 1:
-            for index, pointer in enumerate(pointers):
-                if pointer:
-                    emit(base + index, pointer)
-        else:
-            span = per_block ** (level - 1)
-            for index in range(per_block - 1, -1, -1):
-                if pointers[index]:
-                    stack.append((pointers[index], level - 1, base + index * span))
-    return [Extent(lg, n, ph, False) for lg, n, ph in runs], indirect
+    runs = find_blocks(st.fs, inode, 0, MAX_LOGICAL_BLOCKS, st.budget, indirect)
+    return runs, indirect
 
 
 def _claim(
