@@ -465,7 +465,7 @@ def _claim_fixed_metadata(st: _State, meta: _Bits) -> None:
 def _claim_group_metadata(st: _State, meta: _Bits) -> None:
     sb = st.fs.superblock
     first_valid = st.fs.blocks.first_valid
-    table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
+    table_blocks = sb.inode_table_blocks
     for group in range(sb.group_count):
         desc = st.descs.get(group)
         if desc is None:

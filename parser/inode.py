@@ -299,7 +299,7 @@ def read_inode(
         )
     block_size = sb.block_size
     inode_size = sb.inode_size
-    table_blocks = -(-sb.inodes_per_group * inode_size // block_size)
+    table_blocks = sb.inode_table_blocks
     if not sb.first_data_block < desc.inode_table <= sb.blocks_count - table_blocks:
         raise Corruption(
             f"inode table at block {desc.inode_table} is outside the fs",

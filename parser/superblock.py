@@ -150,11 +150,15 @@ class Superblock:
     # Asked on every record read: derived once, when the superblock is built.
     has_metadata_csum: bool = field(init=False)
     has_gdt_csum: bool = field(init=False)
+    #: Blocks of one group's inode table.
+    inode_table_blocks: int = field(init=False)
 
     def __post_init__(self) -> None:
         metadata_csum = "metadata_csum" in self.ro_compat
         object.__setattr__(self, "has_metadata_csum", metadata_csum)
         object.__setattr__(self, "has_gdt_csum", "gdt_csum" in self.ro_compat and not metadata_csum)
+        table = -(-self.inodes_per_group * self.inode_size // self.block_size)
+        object.__setattr__(self, "inode_table_blocks", table)
 
     @property
     def needs_recovery(self) -> bool:

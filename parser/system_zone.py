@@ -15,7 +15,7 @@ import bisect
 import sys
 
 from .errors import Ext4Error, Where
-from .group_desc import descriptor_offset, group_first_block, group_has_superblock
+from .group_desc import backup_groups, descriptor_offset, group_first_block, group_has_superblock
 from .image import Image
 from .superblock import SUPERBLOCK_OFFSET, Superblock
 
@@ -54,21 +54,6 @@ def _gdt_blocks(sb: Superblock) -> int:
     return table + (sb.reserved_gdt_blocks if "resize_inode" in sb.compat else 0)
 
 
-def _backup_groups(sb: Superblock) -> list[int]:
-    """Groups holding a superblock backup, enumerated directly (never one test per group)."""
-    if "sparse_super2" in sb.compat:
-        return sorted({g for g in sb.backup_bgs if 0 < g < sb.group_count})
-    if "sparse_super" not in sb.ro_compat:
-        return list(range(1, sb.group_count))
-    groups = {1} if sb.group_count > 1 else set()
-    for base in (3, 5, 7):
-        power = base
-        while power < sb.group_count:
-            groups.add(power)
-            power *= base
-    return sorted(groups)
-
-
 def _descriptor_table(sb: Superblock, image: Image) -> list[bytes]:
     """The descriptors of each table block (empty where it cannot be read), in group order;
     the last block is cut to the groups that exist (the rest is padding)."""
@@ -93,10 +78,10 @@ def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
     gdt = _gdt_blocks(sb)
     per_block = sb.block_size // sb.desc_size
     words = sb.desc_size // 4
-    table_blocks = -(-sb.inodes_per_group * sb.inode_size // sb.block_size)
+    table_blocks = sb.inode_table_blocks
     # Group 0 starts with the boot block and the primary superblock, whatever the block size.
     ranges: list[tuple[int, int]] = [(0, SUPERBLOCK_OFFSET // sb.block_size + 1 + gdt)]
-    for group in _backup_groups(sb):
+    for group in backup_groups(sb):
         first = group_first_block(sb, group)
         ranges.append((first, first + 1 + gdt))
     if "meta_bg" in sb.incompat:
