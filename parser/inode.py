@@ -113,8 +113,6 @@ def _nanoseconds(seconds: int, nsec: int) -> int:
 
 def decode_with_grammar(sb: Superblock, ino: int, raw: bytes, where: Where) -> Inode:
     """Decode through the Kaitai grammar: the reference `decode_inode` is tested against."""
-    return decode_inode(sb, ino, raw, where)
-
     return decode(Ext4Inode, raw, where, _builder(sb, ino, raw, where))
 
 
