@@ -46,6 +46,28 @@ def _block_of(fs: Filesystem, inode: Inode, budget: Budget) -> Callable[[int], b
     return block_of
 
 
+def _linear_blocks(
+    fs: Filesystem, inode: Inode, ctx: DirContext, budget: Budget
+) -> tuple[list[int], list[Corruption]]:
+    """The directory's mapped logical blocks, from one mapping of the whole directory, and
+    one finding per unmapped run: ext4 directories have no holes, and a huge i_size over a
+    hole costs one finding, not one step per block."""
+    logical: list[int] = []
+    holes: list[Corruption] = []
+    for mapping in file_mappings(fs, inode, 0, ctx.dir_blocks, budget):
+        if mapping.kind is MappingKind.MAPPED:
+            logical.extend(range(mapping.logical_block, mapping.logical_end))
+        else:
+            holes.append(
+                DirectoryHole(
+                    f"directory blocks {mapping.logical_block}..{mapping.logical_end - 1} "
+                    "are not mapped",
+                    Where(inode=inode.ino),
+                )
+            )
+    return logical, holes
+
+
 def _is_indexed(fs: Filesystem, inode: Inode) -> bool:
     return bool(inode.flags & FL_INDEX) and "dir_index" in fs.superblock.compat
 
@@ -63,12 +85,15 @@ def list_directory(
     block_of = _block_of(fs, inode, budget)
     # An indexed directory's root and index blocks hold no entries: list its leaves. A
     # damaged index is a finding, and the listing falls back to every block.
-    leaves: list[int] | range = range(ctx.dir_blocks)
+    leaves: list[int] | None = None
     if _is_indexed(fs, inode):
         try:
             leaves = Htree(ctx, block_of, fs.dx_nodes).leaves()
         except Corruption as exc:
             findings.append(exc)
+    if leaves is None:
+        leaves, holes = _linear_blocks(fs, inode, ctx, budget)
+        findings.extend(holes)
     for logical in leaves:
         try:
             data = block_of(logical)
@@ -163,7 +188,10 @@ def find_entry(fs: Filesystem, inode: Inode, name: bytes, budget: Budget) -> Dir
             return Htree(ctx, block_of, fs.dx_nodes).lookup(name, find)
         except Corruption as exc:
             damage = exc  # kept; the linear scan below may still find the name
-    for logical in range(ctx.dir_blocks):
+    blocks, holes = _linear_blocks(fs, inode, ctx, budget)
+    if holes:
+        damage = damage or holes[0]
+    for logical in blocks:
         try:
             found = find(logical, name)
         except Corruption as exc:
