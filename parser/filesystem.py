@@ -46,6 +46,10 @@ DENTRY_CACHE_SIZE = 8192
 DIR_BLOCK_CACHE_BYTES = 1 << 20
 
 
+class InodeSizeInvalid(Corruption):
+    code = "inode_size_invalid"
+
+
 class Filesystem:
     """A read-only ext4 filesystem on an image; every method raises only `Ext4Error`."""
 
@@ -157,6 +161,10 @@ class Filesystem:
             raise Unsupported("encrypted inode: content needs the fscrypt key", Where(inode=ino))
         if inode.flags & FL_VERITY:
             raise Unsupported("fs-verity inode: content is not verified here", Where(inode=ino))
+        # No file can hold more than 2^32 blocks (the kernel's s_maxbytes is below this):
+        # a larger i_size is corrupt, and would make readers loop over nothing for ever.
+        if inode.size > self.superblock.block_size << 32:
+            raise InodeSizeInvalid(f"i_size {inode.size} exceeds 2^32 blocks", Where(inode=ino))
         return inode
 
     def readlink(self, ino: int) -> bytes:

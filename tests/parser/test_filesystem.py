@@ -172,3 +172,24 @@ def test_encrypted_and_verity_content_is_refused(tmp_path: Path, flag: int, word
             fs.read(ino, 0, 10)
         with pytest.raises(Unsupported, match=word):
             fs.iomap(ino, 0, 10)
+
+
+def test_i_size_beyond_2_to_32_blocks_is_refused(tmp_path: Path) -> None:
+    from ext4guard.parser.filesystem import InodeSizeInvalid
+    from ext4guard.parser.inode import inode_location
+
+    image = tmp_path / "fs.img"
+    shutil.copyfile(seed_image("ext4_nocsum_32bit"), image)  # no checksum to fix up
+    path = next(p for p, e in _manifest_paths("ext4_nocsum_32bit").items() if e["type"] == "reg")
+    with Filesystem.open(image) as fs:
+        ino = fs.lookup(path)
+        group, index = inode_location(fs.superblock, ino)
+        sb = fs.superblock
+        offset = fs.group(group).inode_table * sb.block_size + index * sb.inode_size
+    with open(image, "r+b") as f:
+        f.seek(offset + 0x6C)  # i_size_high
+        f.write(b"\xff\xff\xff\x7f")
+    with Filesystem.open(image) as fs:
+        with pytest.raises(InodeSizeInvalid):
+            fs.read(ino, 0, 10)
+        assert fs.stat(ino).size > fs.superblock.block_size << 32  # still listed and stat'ed
