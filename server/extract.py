@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
-from ext4guard.parser.mapping import MappingKind
+from ext4guard.parser.inode import Inode
+from ext4guard.parser.mapping import Mapping, MappingKind
 
 CHUNK = 1 << 20
 
@@ -55,9 +56,8 @@ class Report:
     findings: list[Ext4Error] = field(default_factory=list)
 
 
-def _attrs(fs: Filesystem, ino: int) -> Attrs:
-    inode = fs.stat(ino)
-    xattrs = tuple(sorted(fs.xattrs(ino).items()))
+def _attrs(fs: Filesystem, inode: Inode) -> Attrs:
+    xattrs = tuple(sorted(fs.xattrs(inode.ino).items()))
     return Attrs(inode.permissions, inode.uid, inode.gid, inode.atime_ns, inode.mtime_ns, xattrs)
 
 
@@ -65,7 +65,7 @@ def plan(fs: Filesystem, top: bytes, *, devices: bool) -> Iterator[Op | Ext4Erro
     """The operations that recreate the tree below `top`; damage is yielded in line."""
     prefix = top.rstrip(b"/")
     first_path: dict[int, bytes] = {}  # inode -> first relative path: hard links
-    yield Op("dir", b"", attrs=_attrs(fs, fs.lookup(top)))
+    yield Op("dir", b"", attrs=_attrs(fs, fs.stat(fs.lookup(top))))
     for item in fs.walk(top):
         if isinstance(item, Ext4Error):
             yield item
@@ -77,13 +77,18 @@ def plan(fs: Filesystem, top: bytes, *, devices: bool) -> Iterator[Op | Ext4Erro
             if inode.file_type != "dir" and entry.inode in first_path:
                 yield Op("link", rel, target=first_path[entry.inode])
                 continue
-            attrs = _attrs(fs, entry.inode)
+            attrs = _attrs(fs, inode)
             if inode.file_type == "dir":
                 yield Op("dir", rel, attrs=attrs)
             elif inode.file_type == "reg":
+                # Mapped before the file is created: a file whose map is damaged is skipped
+                # whole rather than left half-made.
+                data = _file_data(
+                    fs, entry.inode, inode.size, rel, fs.iomap(entry.inode, 0, inode.size)
+                )
                 first_path[entry.inode] = rel
                 yield Op("file", rel, attrs=attrs, size=inode.size)
-                yield from _file_data(fs, entry.inode, inode.size, rel)
+                yield from data
                 yield Op("end", rel, attrs=attrs)
             elif inode.file_type == "lnk":
                 first_path[entry.inode] = rel
@@ -99,10 +104,12 @@ def plan(fs: Filesystem, top: bytes, *, devices: bool) -> Iterator[Op | Ext4Erro
             yield Op("skip", rel, reason=f"unreadable: {exc.code}")
 
 
-def _file_data(fs: Filesystem, ino: int, size: int, rel: bytes) -> Iterator[Op]:
+def _file_data(
+    fs: Filesystem, ino: int, size: int, rel: bytes, mappings: list[Mapping]
+) -> Iterator[Op]:
     """A file's bytes in chunks, holes and unwritten ranges left out (the file stays sparse)."""
     block_size = fs.superblock.block_size
-    for mapping in fs.iomap(ino, 0, size):
+    for mapping in mappings:
         if mapping.kind in (MappingKind.HOLE, MappingKind.UNWRITTEN):
             continue
         start = mapping.logical_block * block_size
@@ -234,6 +241,9 @@ def apply(ops: Iterator[Op | Ext4Error], dest: str, *, owners: bool) -> Report:
                 continue
             if op.kind == "skip":
                 report.skipped.append((op.path, op.reason))
+                if writer.file_fd >= 0:  # a read failed midway: the partial file is reported
+                    os.close(writer.file_fd)
+                    writer.file_fd = -1
                 continue
             if op.path == failed_file and op.kind in ("data", "end"):
                 continue
