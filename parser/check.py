@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 
 from .bitmaps import count_set, read_block_bitmap, read_inode_bitmap
 from .blockmap import find_blocks
-from .blocks import BlockOutOfRange
+from .blocks import BlockInMetadata, BlockOutOfRange
 from .budget import Budget
 from .checksum import crc32c_raw
 from .dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
@@ -100,12 +100,6 @@ class BlockClaimedTwice(Corruption):
     """Two inodes (or one inode twice) claim the same block or cluster."""
 
     code = "block_claimed_twice"
-
-
-class BlockInMetadata(Corruption):
-    """An inode claims a superblock, descriptor, bitmap or inode table block."""
-
-    code = "block_in_metadata"
 
 
 class MetadataOverlap(Corruption):
@@ -230,9 +224,7 @@ MAX_FINDINGS = 1000
 _FT_BY_MODE = {0x8: 1, 0x4: 2, 0x2: 3, 0x6: 4, 0x1: 5, 0xC: 6, 0xA: 7}  # mode >> 12 -> EXT4_FT_*
 _S_IFDIR = 0x4
 _RESIZE_INO = 7
-_BAD_BLOCKS_INO = 1
 _EXT4_LINK_MAX = 65000
-_XATTR_MAGIC = 0xEA020000
 _ORPHAN_MAGIC = 0x0B10CA04
 _JBD2_MAGIC = 0xC03B3998
 _JBD2_CSUM_V2V3 = 0x8 | 0x10  # JBD2_FEATURE_INCOMPAT_CSUM_V2 | _V3
@@ -450,7 +442,8 @@ def _claim_fixed_metadata(st: _State, meta: _Bits) -> None:
             # With 1 KiB blocks group 0's superblock is block 1 (= first_data_block); with
             # bigger blocks it shares block 0 with the boot area.
             blocks.append(first)
-            blocks.extend(range(first + 1, first + 1 + old_desc))
+            # Never past the group's own blocks: reserved_gdt_blocks is an on-disk u16.
+            blocks.extend(range(first + 1, min(first + 1 + old_desc, first + sb.blocks_per_group)))
         if meta_bg:
             index = group % per_block
             if group // per_block >= sb.first_meta_bg and index in (0, 1, per_block - 1):
@@ -671,6 +664,8 @@ def _claim(
     mine: set[int] = set()
     reported = 0
     for start, length in own:
+        # Charged per block: a few inodes of 32768-block extents must not buy unbounded work.
+        st.budget.charge_entries(length, Where(inode=ino, block=start))
         for block in range(start, start + length):
             if meta.get(block) and not resize and reported < 4:
                 reported += 1
