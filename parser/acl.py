@@ -33,7 +33,6 @@ __all__ = [
     "ext4_acl_to_vfs",
 ]
 
-EXT4_ACL_VERSION = 1
 POSIX_ACL_XATTR_VERSION = 2
 ACL_UNDEFINED_ID = 0xFFFFFFFF
 _HEADER = 4

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .superblock import Superblock
 
 __all__ = [
-    "bit_is_set",
     "bitmap_checksum",
     "count_set",
     "read_block_bitmap",
@@ -84,11 +83,6 @@ def read_inode_bitmap(fs: Filesystem, desc: GroupDesc, budget: Budget) -> bytes 
     data = _read_bitmap_block(fs, desc.inode_bitmap, where, budget)
     _verify(sb, "inode bitmap", data, sb.inodes_per_group, desc.inode_bitmap_csum, where)
     return data
-
-
-def bit_is_set(bitmap: bytes | bytearray, index: int) -> bool:
-    """Bit `index` of a little-endian bitmap (ext4's bit order: bit 0 is byte 0's LSB)."""
-    return bool(bitmap[index >> 3] >> (index & 7) & 1)
 
 
 def count_set(bitmap: bytes | bytearray | memoryview, nbits: int) -> int:

@@ -330,19 +330,6 @@ class Htree:
             at = 0
         return node.entries[at].block
 
-    def lookup_blocks(self, name: bytes, limit: int = 64) -> list[int]:
-        """Leaf blocks that may hold `name`: one, plus collision continuations (<= limit)."""
-        hash_, _ = self.hash_of(name)
-        path = self._probe(hash_)
-        node, at = path[-1]
-        blocks = [node.entries[at].block]
-        while len(blocks) < limit:
-            nxt = self._next_leaf(path, hash_)
-            if nxt is None:
-                break
-            blocks.append(nxt)
-        return blocks
-
     def lookup(
         self, name: bytes, find: Callable[[int, bytes], DirEntry | None] | None = None
     ) -> DirEntry | None:

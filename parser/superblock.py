@@ -168,9 +168,6 @@ class Superblock:
     def uuid_text(self) -> str:
         return str(uuid.UUID(bytes=self.uuid))
 
-    def block_offset(self, block: int) -> int:
-        return block * self.block_size
-
 
 def _feature_set(word: Any) -> FeatureSet:
     # The grammar names each bit as a boolean value instance on the flag-word type; the

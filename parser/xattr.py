@@ -93,7 +93,6 @@ PREFIXES: dict[int, bytes] = {
     10: b"gnu.",
 }
 
-_ENTRY_HEAD = struct.Struct("<BBHIII")
 _ZERO4 = b"\0\0\0\0"
 
 
@@ -387,7 +386,7 @@ def _h_checksum(rec: Any) -> int:
     return int(rec.h_checksum)
 
 
-def _ea_inode_value(fs: Filesystem, owner: Inode, raw: _Raw, budget: Budget, where: Where) -> bytes:
+def _ea_inode_value(fs: Filesystem, raw: _Raw, budget: Budget, where: Where) -> bytes:
     """The value stored in EA inode raw.value_inum, after the kernel's checks on it."""
     from .mapping import read_file  # mapping -> inline -> xattr: imported at call time
 
@@ -400,6 +399,9 @@ def _ea_inode_value(fs: Filesystem, owner: Inode, raw: _Raw, budget: Budget, whe
         raise XattrEaInodeBad(
             f"EA inode {ea.ino} holds {ea.size} bytes, the entry says {raw.value_size}", where
         )
+    # The value's blocks count against the budget like any other read: one block may name
+    # the same EA inode from many entries.
+    budget.charge_blocks(-(-raw.value_size // fs.superblock.block_size), where)
     value = read_file(fs, ea, 0, raw.value_size, budget)
     if len(value) != raw.value_size:
         raise XattrEaInodeBad(f"EA inode {ea.ino} value is short", where)
@@ -425,7 +427,7 @@ def read_xattrs(fs: Filesystem, inode: Inode, budget: Budget) -> XattrSet:
     for raw, value, in_inode in tagged:
         if raw.value_inum:
             where = Where(inode=inode.ino, block=None if in_inode else inode.file_acl)
-            value = _ea_inode_value(fs, inode, raw, budget, _at(where, raw.offset))
+            value = _ea_inode_value(fs, raw, budget, _at(where, raw.offset))
         entries.append(XattrEntry(raw.name_index, raw.name, value, raw.value_inum, in_inode))
     return XattrSet(tuple(entries), tuple(findings))
 
