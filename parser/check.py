@@ -59,8 +59,15 @@ from .group_desc import GroupDesc, group_first_block, group_has_superblock
 from .htree import Htree
 from .image import Image
 from .inline import read_inline_tail
-from .inode import FL_CASEFOLD, FL_EA_INODE, FL_INDEX, ROOT_INO, Inode, read_inode
-from .mapping import inode_checksum_seed
+from .inode import (
+    FL_CASEFOLD,
+    FL_EA_INODE,
+    FL_INDEX,
+    ROOT_INO,
+    Inode,
+    inode_checksum_seed,
+    read_inode,
+)
 from .xattr import XattrEaInodeBad, parse_ibody
 from .xattr import parse_block as parse_xattr_block
 

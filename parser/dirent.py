@@ -22,8 +22,8 @@ A checksum mismatch is a finding too, and then the block's entries are not retur
 finding met before the name was found (a reader cannot say "absent" past damage). In a
 casefolded directory it matches names as `ext4_match()` does (equal after casefolding).
 
-The per-inode checksum seed (crc32c of the inode number and generation, seeded with the
-filesystem's) lives in ONE place here, `inode_csum_seed`; htree.py reuses it.
+Directory and htree blocks are checksummed with the inode's seed
+(`inode.inode_checksum_seed`), kept in `DirContext.csum_seed`.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import struct
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .checksum import crc32c_raw, inode_csum_seed
+from .checksum import crc32c_raw
 from .dirhash import casefold_name
 from .errors import ChecksumMismatch, Corruption, Unsupported, Where
-from .inode import FL_CASEFOLD, FL_ENCRYPT, Inode
+from .inode import FL_CASEFOLD, FL_ENCRYPT, Inode, inode_checksum_seed
 from .superblock import Superblock
 
 DIRENT_HEADER = 8  # inode u32, rec_len u16, name_len u8, file_type u8
@@ -101,11 +101,7 @@ class DirContext:
             block_size=bs,
             inodes_count=sb.inodes_count,
             metadata_csum=sb.has_metadata_csum,
-            csum_seed=(
-                inode.csum_seed or inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
-                if sb.has_metadata_csum
-                else 0
-            ),
+            csum_seed=(inode_checksum_seed(sb, inode) if sb.has_metadata_csum else 0),
             dir_blocks=min(-(-inode.size // bs), sb.blocks_count),
             hash_seed=sb.hash_seed,
             sb_flags=sb.flags,

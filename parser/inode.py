@@ -262,6 +262,12 @@ def _checksum(seed: int, raw: bytes) -> tuple[int, int]:
     return stored, crc if has_hi else crc & 0xFFFF
 
 
+def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:
+    """The crc32c seed of the inode's own blocks (extent, directory, htree): kept from its
+    verification, or derived from the fs seed, inode number and generation."""
+    return inode.csum_seed or inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
+
+
 def inode_location(sb: Superblock, ino: int) -> tuple[int, int]:
     """(group, index in that group's inode table) of inode `ino`, range-checked."""
     if not 1 <= ino <= sb.inodes_count:

@@ -18,13 +18,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .blockmap import find_blocks
 from .budget import Budget
-from .checksum import inode_csum_seed
 from .errors import InvalidRequest, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
 from .inline import inline_bytes
-from .inode import Inode
-from .superblock import Superblock
+from .inode import Inode, inode_checksum_seed
 
 if TYPE_CHECKING:
     from .filesystem import Filesystem
@@ -57,11 +55,6 @@ class Mapping(NamedTuple):
     @property
     def logical_end(self) -> int:
         return self.logical_block + self.length_blocks
-
-
-def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:
-    """The per-inode crc32c seed: crc32c_raw(crc32c_raw(fs seed, le32(ino)), le32(gen))."""
-    return inode.csum_seed or inode_csum_seed(sb.checksum_seed, inode.ino, inode.generation)
 
 
 def _is_fast_symlink(inode: Inode) -> bool:
