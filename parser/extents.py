@@ -248,7 +248,7 @@ class _Walk:
         check = self.fs.blocks.check
         prev_end = lo
         for key, start, raw_len in zip(keys, node.ptrs, node.lens, strict=True):
-            length = raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
+            length = _length(raw_len)
             if length == 0:
                 raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", where)
             if key < prev_end:
@@ -351,6 +351,7 @@ def find_extents(
 
 
 def _length(raw_len: int) -> int:
+    """Blocks an extent covers: ee_len, less the unwritten marker (ext4_ext_get_actual_len)."""
     return raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
 
 

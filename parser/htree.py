@@ -138,14 +138,9 @@ class DxNode:
 def _node_from(
     rec: Any, block: bytes, logical: int, level: int, ctx: DirContext, where: Where, root: bool
 ) -> DxNode:
-    bs = ctx.block_size
+    # count and limit were checked on the raw bytes (_precheck_countlimit) before decoding.
     cl = rec.countlimit
     count, limit = int(cl.count), int(cl.limit)
-    expected = (dx_root_limit if root else dx_node_limit)(bs, ctx.metadata_csum)
-    if limit != expected:
-        raise HtreeBadLimit(f"limit {limit} != {expected} for this block", where)
-    if not 1 <= count <= limit:
-        raise HtreeBadLimit(f"count {count} outside 1..{limit}", where)
     entries = [DxEntry(0, int(rec.block) & _BLOCK_MASK)]
     entries += [DxEntry(int(e.hash), int(e.block) & _BLOCK_MASK) for e in rec.entries]
     hashes = tuple(e.hash for e in entries)
@@ -199,13 +194,10 @@ def parse_dx_root(block: bytes, ctx: DirContext, where: Where) -> DxNode:
             raise HtreeBadRoot(f"unknown hash version {version}", where)
         if version == DX_HASH_SIPHASH:
             raise Unsupported("siphash htree (encrypted casefold directory)", where)
-        levels = int(info.indirect_levels)
-        if levels >= (3 if ctx.largedir else 2):
-            raise HtreeBadLevels(f"indirect_levels {levels} (largedir: {ctx.largedir})", where)
         node = _node_from(rec, block, 0, 0, ctx, where, True)
         return DxNode(
             node.block, 0, node.count, node.limit, node.entries, node.hashes, node.checksum,
-            version, levels,
+            version, levels,  # checked on the raw bytes above
         )  # fmt: skip
 
     return decode(Ext4Htree.DxRoot, block, where, build)
