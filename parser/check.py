@@ -66,6 +66,7 @@ from .inode import (
     ROOT_INO,
     Inode,
     inode_checksum_seed,
+    is_fast_symlink,
     read_inode,
 )
 from .xattr import XattrEaInodeBad, parse_ibody
@@ -235,7 +236,6 @@ _EXT4_LINK_MAX = 65000
 _ORPHAN_MAGIC = 0x0B10CA04
 _JBD2_MAGIC = 0xC03B3998
 _JBD2_CSUM_V2V3 = 0x8 | 0x10  # JBD2_FEATURE_INCOMPAT_CSUM_V2 | _V3
-_FAST_SYMLINK_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -633,12 +633,7 @@ def _inode_blocks(st: _State, inode: Inode) -> tuple[list[Extent], list[int]]:
         return [], []
     if inode.has_inline_data or inode.file_type in ("chr", "blk", "fifo", "sock"):
         return [], []
-    if (
-        inode.file_type == "lnk"
-        and not inode.uses_extents
-        and inode.size < _FAST_SYMLINK_MAX
-        and inode.blocks - (sb.block_size // 512 if inode.file_acl else 0) == 0
-    ):
+    if is_fast_symlink(sb, inode):
         return [], []
     if inode.uses_extents:
         seed = inode_checksum_seed(sb, inode) if sb.has_metadata_csum else None

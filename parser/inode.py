@@ -22,6 +22,7 @@ from .records import decode
 from .superblock import Superblock
 
 GOOD_OLD_INODE_SIZE = 128
+I_BLOCK_BYTES = 60  # sizeof(i_block): EXT4_N_BLOCKS * 4
 _CHECKSUM_LO = 0x7C
 _CHECKSUM_HI = 0x82
 
@@ -260,6 +261,18 @@ def _checksum(seed: int, raw: bytes) -> tuple[int, int]:
         zeroed[_CHECKSUM_HI] = zeroed[_CHECKSUM_HI + 1] = 0
     crc = crc32c_raw(seed, zeroed)
     return stored, crc if has_hi else crc & 0xFFFF
+
+
+def is_fast_symlink(sb: Superblock, inode: Inode) -> bool:
+    """Whether a symlink's target lives in i_block (ext4_inode_is_fast_symlink): it owns no
+    block besides an xattr block. Targets of 60 bytes or more never fit there (the kernel
+    calls such an inode corrupt), so they are not fast either."""
+    if inode.file_type != "lnk" or inode.has_inline_data or inode.size >= I_BLOCK_BYTES:
+        return False
+    if inode.flags & FL_EA_INODE:
+        return inode.size > 0
+    xattr_block = sb.cluster_size // 512 if inode.file_acl else 0
+    return inode.blocks - xattr_block == 0
 
 
 def inode_checksum_seed(sb: Superblock, inode: Inode) -> int:

@@ -22,7 +22,7 @@ from .errors import InvalidRequest, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
 from .inline import inline_bytes
-from .inode import Inode, inode_checksum_seed
+from .inode import I_BLOCK_BYTES, Inode, inode_checksum_seed, is_fast_symlink
 
 if TYPE_CHECKING:
     from .filesystem import Filesystem
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 __all__ = ["Mapping", "MappingKind", "file_mappings", "inode_checksum_seed", "read_file"]
 
 #: i_block is 60 bytes: inline data and fast symlinks keep up to this much there.
-I_BLOCK_SIZE = 60
 #: File types whose i_block holds no data mapping (device numbers, nothing).
 _NO_DATA_TYPES = frozenset({"chr", "blk", "fifo", "sock"})
 
@@ -57,16 +56,6 @@ class Mapping(NamedTuple):
         return self.logical_block + self.length_blocks
 
 
-def _is_fast_symlink(inode: Inode) -> bool:
-    # ext4_inode_is_fast_symlink: the target lives in i_block (no extents, no data block).
-    return (
-        inode.file_type == "lnk"
-        and not inode.uses_extents
-        and not inode.has_inline_data
-        and inode.size < I_BLOCK_SIZE
-    )
-
-
 def _runs(fs: Filesystem, inode: Inode, first: int, end: int, budget: Budget) -> list[Extent]:
     if inode.uses_extents:
         seed = (
@@ -86,7 +75,7 @@ def file_mappings(
     end = min(first_block + block_count, MAX_LOGICAL_BLOCKS)
     if first_block >= end:
         return []
-    if inode.has_inline_data or _is_fast_symlink(inode):
+    if inode.has_inline_data or is_fast_symlink(fs.superblock, inode):
         block_size = fs.superblock.block_size
         inline_end = max(1, -(-inode.size // block_size))
         out: list[Mapping] = []
@@ -131,9 +120,9 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
     end = min(offset + size, inode.size)
     if offset >= end:
         return b""
-    if inode.has_inline_data and inode.size > I_BLOCK_SIZE:
+    if inode.has_inline_data and inode.size > I_BLOCK_BYTES:
         return inline_bytes(fs.superblock, inode, budget)[offset:end]
-    if inode.has_inline_data or _is_fast_symlink(inode):
+    if inode.has_inline_data or is_fast_symlink(fs.superblock, inode):
         return inode.i_block[offset:end]
     block_size = fs.superblock.block_size
     first = offset // block_size
