@@ -40,18 +40,21 @@ class BlockReader:
             self._zone = build_system_zone(self.sb, self.image)
         return self._zone
 
-    def check(self, block: int, count: int = 1, where: Where | None = None) -> None:
+    def check(
+        self, block: int, count: int = 1, where: Where | None = None, *, inode: int | None = None
+    ) -> None:
         """Raise unless blocks [block, block + count) are inside the filesystem and hold no
-        metadata (the kernel's ext4_inode_block_valid)."""
+        metadata (the kernel's ext4_inode_block_valid). The error's `where` is `where`, or
+        the block and the `inode` that points at it."""
         if count < 1 or block < self.first_valid or block + count > self.sb.blocks_count:
             raise BlockOutOfRange(
                 f"block {block} (+{count}) outside {self.first_valid}..{self.sb.blocks_count - 1}",
-                where or Where(block=block),
+                where or Where(inode=inode, block=block),
             )
         if self.zone().overlaps(block, count):
             raise BlockInMetadata(
                 f"blocks {block}..{block + count - 1} overlap filesystem metadata",
-                where or Where(block=block),
+                where or Where(inode=inode, block=block),
             )
 
     def read(self, block: int, where: Where | None, budget: Budget) -> bytes:

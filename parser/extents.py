@@ -136,6 +136,7 @@ class ExtentNode(NamedTuple):
     lens: tuple[int, ...]
 
 
+_HEADER = struct.Struct("<HHHH")  # eh_magic, eh_entries, eh_max, eh_depth
 _LEAF = struct.Struct("<IHHI")  # ee_block, ee_len, ee_start_hi, ee_start_lo
 _INDEX = struct.Struct("<IIHH")  # ei_block, ei_leaf_lo, ei_leaf_hi, ei_unused
 
@@ -146,19 +147,18 @@ def decode_node(data: bytes, depth: int, entries: int) -> ExtentNode:
     Field for field what ksy/ext4_extent.ksy says (the tests hold it to `decode_node_with_
     grammar` on every seed's extent nodes and on random nodes), without a per-field decode:
     directory lookups and file reads walk extent nodes on every call."""
+    if entries == 0:
+        return ExtentNode(depth, (), (), ())
     area = data[_HEADER_SIZE : _HEADER_SIZE + entries * _ENTRY_SIZE]
     if depth == 0:
-        leaves = list(_LEAF.iter_unpack(area))
-        return ExtentNode(
-            0,
-            tuple(e[0] for e in leaves),
-            tuple(e[2] << 32 | e[3] for e in leaves),
-            tuple(e[1] for e in leaves),
-        )
-    indexes = list(_INDEX.iter_unpack(area))
-    return ExtentNode(
-        depth, tuple(i[0] for i in indexes), tuple(i[2] << 32 | i[1] for i in indexes), ()
-    )
+        keys, lens, starts_hi, starts_lo = zip(*_LEAF.iter_unpack(area), strict=True)
+        if any(starts_hi):
+            starts_lo = tuple(hi << 32 | lo for hi, lo in zip(starts_hi, starts_lo, strict=True))
+        return ExtentNode(0, keys, starts_lo, lens)
+    keys, leaves_lo, leaves_hi, _ = zip(*_INDEX.iter_unpack(area), strict=True)
+    if any(leaves_hi):
+        leaves_lo = tuple(hi << 32 | lo for hi, lo in zip(leaves_hi, leaves_lo, strict=True))
+    return ExtentNode(depth, keys, leaves_lo, ())
 
 
 def decode_node_with_grammar(data: bytes, where: Where) -> ExtentNode:
@@ -202,67 +202,88 @@ class _Walk:
         self, data: bytes, block: int | None, depth: int | None, lo: int, hi: int
     ) -> ExtentNode:
         """Check and decode one node. `depth` is the parent's minus one (None for the root);
-        every key must lie in [lo, hi), the range the parent's index gives this node."""
-        where = self.where(block)
+        every key must lie in [lo, hi), the range the parent's index gives this node.
+
+        Runs on every read and lookup, so `Where` records are built only on the way to an
+        error."""
         capacity = (len(data) - _HEADER_SIZE) // _ENTRY_SIZE
-        magic = int.from_bytes(data[0:2], "little")
-        entries = int.from_bytes(data[2:4], "little")
-        eh_max = int.from_bytes(data[4:6], "little")
-        eh_depth = int.from_bytes(data[6:8], "little")
+        magic, entries, eh_max, eh_depth = _HEADER.unpack_from(data)
         if magic != EXT4_EXT_MAGIC:
-            raise ExtentBadHeader(f"extent node magic 0x{magic:04x}, not 0xf30a", where)
+            raise ExtentBadHeader(f"extent node magic 0x{magic:04x}, not 0xf30a", self.where(block))
         if not 1 <= eh_max <= capacity:
-            raise ExtentBadHeader(f"eh_max {eh_max} outside 1..{capacity}", where)
+            raise ExtentBadHeader(f"eh_max {eh_max} outside 1..{capacity}", self.where(block))
         if block is not None and self.csum_seed is not None:
             # The tail sits right after the eh_max slots; verify before trusting the rest.
             tail = _HEADER_SIZE + _ENTRY_SIZE * eh_max
             stored = int.from_bytes(data[tail : tail + _TAIL_SIZE], "little")
             computed = crc32c_raw(self.csum_seed, data[:tail])
             if stored != computed:
-                raise ChecksumMismatch("extent block", stored, computed, where)
+                raise ChecksumMismatch("extent block", stored, computed, self.where(block))
         if depth is None:
             if eh_depth > MAX_TREE_DEPTH:
-                raise ExtentDepthMismatch(f"root eh_depth {eh_depth} > {MAX_TREE_DEPTH}", where)
+                raise ExtentDepthMismatch(
+                    f"root eh_depth {eh_depth} > {MAX_TREE_DEPTH}", self.where(block)
+                )
         elif eh_depth != depth:
-            raise ExtentDepthMismatch(f"eh_depth {eh_depth}, parent says {depth}", where)
+            raise ExtentDepthMismatch(
+                f"eh_depth {eh_depth}, parent says {depth}", self.where(block)
+            )
         if entries > eh_max:
-            raise ExtentBadHeader(f"eh_entries {entries} > eh_max {eh_max}", where)
+            raise ExtentBadHeader(f"eh_entries {entries} > eh_max {eh_max}", self.where(block))
         if entries == 0 and eh_depth > 0:
-            raise ExtentBadHeader("index node with no entries", where)
-        self.budget.charge_entries(entries, where)
+            raise ExtentBadHeader("index node with no entries", self.where(block))
+        budget = self.budget
+        budget.entries -= entries
+        if budget.entries < 0:
+            budget.charge_entries(0, self.where(block))  # raises BudgetExceeded
         node = decode_node(data, eh_depth, entries)
-        self._check_keys(node, where, lo, hi)
+        if node.keys:
+            self._check_keys(node, block, lo, hi)
         return node
 
-    def _check_keys(self, node: ExtentNode, where: Where, lo: int, hi: int) -> None:
+    def _check_keys(self, node: ExtentNode, block: int | None, lo: int, hi: int) -> None:
         keys = node.keys
-        if keys and not (lo <= keys[0] and keys[-1] < hi):
+        if not (lo <= keys[0] and keys[-1] < hi):
             raise ExtentOrder(
-                f"keys {keys[0]}..{keys[-1]} outside the parent's [{lo}, {hi})", where
+                f"keys {keys[0]}..{keys[-1]} outside the parent's [{lo}, {hi})", self.where(block)
             )
-        for prev, key in pairwise(keys):
-            if key <= prev:
-                raise ExtentOrder(f"key {key} follows {prev}: not strictly increasing", where)
         if node.depth:
+            for prev, key in pairwise(keys):
+                if key <= prev:
+                    raise ExtentOrder(
+                        f"key {key} follows {prev}: not strictly increasing", self.where(block)
+                    )
             return
+        # Leaves: each extent must start at or past the previous one's end (one comparison
+        # per extent; which rule broke is sorted out only on the way to the error).
         check = self.fs.blocks.check
+        prev_key = -1
         prev_end = lo
         for key, start, raw_len in zip(keys, node.ptrs, node.lens, strict=True):
-            length = _length(raw_len)
+            length = raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
             if length == 0:
-                raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", where)
+                raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", self.where(block))
             if key < prev_end:
+                if key <= prev_key:
+                    raise ExtentOrder(
+                        f"key {key} follows {prev_key}: not strictly increasing",
+                        self.where(block),
+                    )
                 raise ExtentOverlap(
-                    f"extent at logical {key} overlaps one ending {prev_end}", where
+                    f"extent at logical {key} overlaps one ending {prev_end}", self.where(block)
                 )
+            prev_key = key
             prev_end = key + length
             if prev_end > MAX_LOGICAL_BLOCKS:
-                raise ExtentBadEntry(f"extent {key}+{length} runs past logical block 2^32", where)
+                raise ExtentBadEntry(
+                    f"extent {key}+{length} runs past logical block 2^32", self.where(block)
+                )
             if prev_end > hi:
                 raise ExtentOverlap(
-                    f"extent {key}+{length} runs past its node's key range end {hi}", where
+                    f"extent {key}+{length} runs past its node's key range end {hi}",
+                    self.where(block),
                 )
-            check(start, length, Where(inode=self.ino, block=start))
+            check(start, length, inode=self.ino)
 
     def root(self, inode: Inode) -> ExtentNode:
         return self.node(inode.i_block, None, None, 0, MAX_LOGICAL_BLOCKS)

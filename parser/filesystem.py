@@ -39,7 +39,7 @@ class SymlinkInvalid(Corruption):
 
 GROUP_CACHE_SIZE = 1024
 INODE_CACHE_SIZE = 4096
-ITABLE_BLOCK_CACHE_SIZE = 64
+ITABLE_CACHE_BYTES = 4 << 20
 EXTENT_NODE_CACHE_SIZE = 1024
 DX_NODE_CACHE_SIZE = 256
 DENTRY_CACHE_SIZE = 8192
@@ -74,7 +74,10 @@ class Filesystem:
         # stays the answer for this open (DESIGN.md checklist 9: one read per answer).
         self._groups: LruCache[int, GroupDesc] = LruCache(GROUP_CACHE_SIZE)
         self._inodes: LruCache[int, Inode] = LruCache(INODE_CACHE_SIZE)
-        self._itable: LruCache[int, bytes] = LruCache(ITABLE_BLOCK_CACHE_SIZE)
+        # Inode-table blocks: a walk stats neighbours that share blocks (4 MiB of blocks).
+        self._itable: LruCache[int, bytes] = LruCache(
+            max(64, ITABLE_CACHE_BYTES // self.superblock.block_size)
+        )
         self.extent_nodes: LruCache[tuple[int, int, int, int, int], ExtentNode] = LruCache(
             EXTENT_NODE_CACHE_SIZE
         )
@@ -244,11 +247,11 @@ class Filesystem:
         full names (b"user.k", b"system.posix_acl_access"), POSIX ACLs in the VFS form."""
         return visible_xattrs(self, self.inode(ino), Budget())
 
-    def _table_block(self, block: int, where: Where) -> bytes:
+    def _table_block(self, block: int, ino: int) -> bytes:
         data = self._itable.get(block)
         if data is None:
             block_size = self.superblock.block_size
-            data = self.image.read(block * block_size, block_size, where)
+            data = self.image.read(block * block_size, block_size, Where(inode=ino, block=block))
             self._itable.put(block, data)
         return data
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from .blockmap import find_blocks
 from .budget import Budget
-from .errors import InvalidRequest, Where
+from .errors import Ext4Error, InvalidRequest, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
 from .inline import inline_bytes
@@ -136,10 +136,14 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
             continue
         if mapping.kind is MappingKind.MAPPED and mapping.physical_block is not None:
             position = mapping.physical_block * block_size + lo - mapping.logical_block * block_size
-            where = Where(inode=inode.ino, block=mapping.physical_block)
             while lo < hi:
                 chunk = min(hi - lo, MAX_READ)
-                parts.append(image.read(position, chunk, where))
+                try:
+                    parts.append(image.read(position, chunk))
+                except Ext4Error as exc:
+                    # Name the file in the finding; built here, off the path of every read.
+                    exc.where = Where(inode=inode.ino, block=position // block_size)
+                    raise
                 position += chunk
                 lo += chunk
         else:
