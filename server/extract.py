@@ -13,13 +13,35 @@ from __future__ import annotations
 import errno
 import os
 import stat as stat_module
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from collections.abc import Mapping as MappingOf
 from dataclasses import dataclass, field
 
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import Inode
 from ext4guard.parser.mapping import Mapping, MappingKind
+
+from .protocol import (
+    FINDING,
+    Channel,
+    Field,
+    Finding,
+    Message,
+    ProtocolError,
+    Spec,
+    choice,
+    fields,
+    finding_from,
+    finding_message,
+    fixed_list,
+    hexbytes,
+    integer,
+    nullable,
+    obj,
+    text,
+)
+from .worker import UsageError
 
 CHUNK = 1 << 20
 
@@ -53,7 +75,7 @@ class Op:
 class Report:
     written: int = 0
     skipped: list[tuple[bytes, str]] = field(default_factory=list)
-    findings: list[Ext4Error] = field(default_factory=list)
+    findings: list[Ext4Error | Finding] = field(default_factory=list)
 
 
 def _attrs(fs: Filesystem, inode: Inode) -> Attrs:
@@ -229,38 +251,210 @@ class _Writer:
             os.utime(fd, ns=(attrs.atime_ns, attrs.mtime_ns))
 
 
-def apply(ops: Iterator[Op | Ext4Error], dest: str, *, owners: bool) -> Report:
-    """Carry out `ops` under `dest`; what cannot be written is reported, not fatal."""
-    report = Report()
-    writer = _Writer(dest, owners=owners)
-    failed_file: bytes | None = None
-    try:
-        for op in ops:
-            if isinstance(op, Ext4Error):
-                report.findings.append(op)
-                continue
-            if op.kind == "skip":
-                report.skipped.append((op.path, op.reason))
-                if writer.file_fd >= 0:  # a read failed midway: the partial file is reported
+class Extraction:
+    """Carries out operations under DEST as they come; what cannot be written is reported,
+    not fatal. `finish()` applies directory attributes; `close()` releases every fd."""
+
+    def __init__(self, dest: str, *, owners: bool) -> None:
+        self.report = Report()
+        self.writer = _Writer(dest, owners=owners)
+        self.failed_file: bytes | None = None
+
+    def add(self, op: Op | Ext4Error | Finding) -> None:
+        report, writer = self.report, self.writer
+        if not isinstance(op, Op):
+            report.findings.append(op)
+            return
+        if op.kind == "skip":
+            report.skipped.append((op.path, op.reason))
+            if writer.file_fd >= 0:  # a read failed midway: the partial file is reported
+                os.close(writer.file_fd)
+                writer.file_fd = -1
+            return
+        if op.path == self.failed_file and op.kind in ("data", "end"):
+            return
+        try:
+            writer.apply(op)
+        except OSError as exc:
+            report.skipped.append((op.path, f"cannot write: {exc.strerror}"))
+            if op.kind in ("file", "data", "end"):
+                self.failed_file = op.path
+                if writer.file_fd >= 0:
                     os.close(writer.file_fd)
                     writer.file_fd = -1
-                continue
-            if op.path == failed_file and op.kind in ("data", "end"):
-                continue
-            try:
-                writer.apply(op)
-            except OSError as exc:
-                report.skipped.append((op.path, f"cannot write: {exc.strerror}"))
-                if op.kind in ("file", "data", "end"):
-                    failed_file = op.path
-                    if writer.file_fd >= 0:
-                        os.close(writer.file_fd)
-                        writer.file_fd = -1
-                continue
-            if op.kind in ("dir", "end", "symlink", "link", "device"):
-                report.written += 1
-        writer.finish()
-        report.skipped.extend(writer.xattr_failures)
+            return
+        if op.kind in ("dir", "end", "symlink", "link", "device"):
+            report.written += 1
+
+    def finish(self) -> Report:
+        self.writer.finish()
+        self.report.skipped.extend(self.writer.xattr_failures)
+        return self.report
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+def apply(ops: Iterable[Op | Ext4Error | Finding], dest: str, *, owners: bool) -> Report:
+    """Carry out `ops` under `dest`; what cannot be written is reported, not fatal."""
+    extraction = Extraction(dest, owners=owners)
+    try:
+        for op in ops:
+            extraction.add(op)
+        return extraction.finish()
     finally:
-        writer.close()
-    return report
+        extraction.close()
+
+
+# -- contained: the child sends the plan (paths and bytes as hex, a file's data as raw
+# frames); the parent checks each message and the order of a file's steps, rebuilds the
+# operation, and carries it out with the dir-fd logic above. The child never writes.
+
+_PATH = hexbytes(1 << 20)
+_U32 = integer(0, (1 << 32) - 1)
+_NS = integer(-(1 << 72), 1 << 72)
+ATTRS = fields(mode=integer(0, 0o7777), uid=_U32, gid=_U32, atime_ns=_NS, mtime_ns=_NS)
+MESSAGES: dict[str, Spec] = {
+    "op": obj(
+        Field("kind", choice("dir", "file", "end", "symlink", "link", "device", "skip")),
+        Field("path", _PATH),
+        Field("attrs", nullable(ATTRS)),
+        Field("size", integer()),
+        Field("target", hexbytes(1 << 20)),
+        Field("device", nullable(fixed_list(_U32, _U32, choice("chr", "blk", "fifo", "sock")))),
+        Field("reason", text(4096)),
+    ),
+    # Linux's limits: XATTR_NAME_MAX 255, XATTR_SIZE_MAX 64 KiB.
+    "xattr": fields(name=hexbytes(255, min_len=1), value=hexbytes(1 << 16)),
+    "data": fields(offset=integer()),
+    "finding": FINDING,
+}
+MAX_PENDING_XATTRS = 1 << 16
+MAX_PENDING_XATTR_BYTES = 64 << 20
+
+
+def _send_op(channel: Channel, op: Op) -> None:
+    if op.kind == "data":
+        channel.send({"t": "data", "offset": op.offset})
+        channel.send_bytes(op.data)
+        return
+    attrs = None
+    if op.attrs is not None:
+        for name, value in op.attrs.xattrs:
+            channel.send({"t": "xattr", "name": name.hex(), "value": value.hex()})
+        a = op.attrs
+        attrs = {
+            "mode": a.mode,
+            "uid": a.uid,
+            "gid": a.gid,
+            "atime_ns": a.atime_ns,
+            "mtime_ns": a.mtime_ns,
+        }
+    channel.send(
+        {
+            "t": "op",
+            "kind": op.kind,
+            "path": op.path.hex(),
+            "attrs": attrs,
+            "size": op.size,
+            "target": op.target.hex(),
+            "device": list(op.device) if op.device is not None else None,
+            "reason": op.reason,
+        }
+    )
+
+
+def produce(fd: int, top: bytes, devices: bool, channel: Channel) -> None:
+    """The child's half of `extract`: the plan of the tree below `top`."""
+    with Filesystem.open(fd) as fs:
+        if not fs.stat(fs.lookup(top)).is_dir:
+            raise UsageError(f"{os.fsdecode(top)}: not a directory")
+        for op in plan(fs, top, devices=devices):
+            if isinstance(op, Ext4Error):
+                channel.send(finding_message(op))
+            else:
+                _send_op(channel, op)
+
+
+class Receiver:
+    """The parent's half of `extract`: checked messages become operations on `extraction`.
+    A file's steps must come in order (file, its data within its size, then end or skip),
+    and extended attributes only just before the operation they belong to."""
+
+    schemas: MappingOf[str, Spec] = MESSAGES
+
+    def __init__(self, extraction: Extraction) -> None:
+        self.extraction = extraction
+        self.xattrs: list[tuple[bytes, bytes]] = []
+        self.xattr_bytes = 0
+        self.file: tuple[bytes, int] | None = None  # (path, size) of the file being written
+        self.data_offset: int | None = None  # a `data` message waits for its bytes
+
+    def handle(self, item: Message | bytes) -> None:
+        if isinstance(item, bytes):
+            self._data(item)
+            return
+        if self.data_offset is not None:
+            raise ProtocolError("a data message without its bytes")
+        kind, msg = item.type, item.fields
+        if kind == "finding":
+            self.extraction.add(finding_from(msg))
+        elif kind == "xattr":
+            self.xattr_bytes += len(msg["name"]) + len(msg["value"])
+            self.xattrs.append((msg["name"], msg["value"]))
+            if len(self.xattrs) > MAX_PENDING_XATTRS or self.xattr_bytes > MAX_PENDING_XATTR_BYTES:
+                raise ProtocolError("too many extended attributes")
+        elif kind == "data":
+            if self.file is None:
+                raise ProtocolError("data outside a file")
+            self.data_offset = msg["offset"]
+        else:
+            self._op(msg)
+
+    def _data(self, data: bytes) -> None:
+        if self.file is None or self.data_offset is None:
+            raise ProtocolError("file bytes without a data message")
+        path, size = self.file
+        offset, self.data_offset = self.data_offset, None
+        if offset + len(data) > size:
+            raise ProtocolError("file bytes beyond the file's size")
+        self.extraction.add(Op("data", path, data=data, offset=offset))
+
+    def _op(self, msg: dict[str, object]) -> None:
+        kind, path = str(msg["kind"]), msg["path"]
+        assert isinstance(path, bytes)
+        target = msg["target"]
+        assert isinstance(target, bytes)
+        raw = msg["attrs"]
+        attrs = None
+        if isinstance(raw, dict):
+            attrs = Attrs(**raw, xattrs=tuple(self.xattrs))
+        elif self.xattrs:
+            raise ProtocolError("extended attributes without an operation to carry them")
+        self.xattrs, self.xattr_bytes = [], 0
+        if kind in ("dir", "file", "end", "symlink", "device") and attrs is None:
+            raise ProtocolError(f"a {kind} without attributes")
+        device = msg["device"]
+        if (kind == "device") != (device is not None):
+            raise ProtocolError("device numbers belong to device nodes only")
+        size = msg["size"]
+        assert isinstance(size, int)
+        if self.file is not None:
+            if path != self.file[0] or kind not in ("end", "skip"):
+                raise ProtocolError(f"a {kind} while a file is being written")
+            self.file = None
+        elif kind == "end":
+            raise ProtocolError("the end of a file never begun")
+        if kind == "file":
+            self.file = (path, size)
+        dev: tuple[int, int, str] | None = None
+        if isinstance(device, list):
+            dev = (device[0], device[1], device[2])
+        reason = str(msg["reason"])
+        self.extraction.add(
+            Op(kind, path, attrs=attrs, size=size, target=target, device=dev, reason=reason)
+        )
+
+    def close(self) -> None:
+        if self.file is not None or self.xattrs:
+            raise ProtocolError("the plan ended in the middle of a file")

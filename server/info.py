@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -13,6 +15,23 @@ from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.group_desc import GroupDesc
 from ext4guard.parser.superblock import Superblock
+
+from .protocol import (
+    FINDING,
+    Channel,
+    Field,
+    Message,
+    ProtocolError,
+    Spec,
+    boolean,
+    fields,
+    finding_message,
+    integer,
+    list_of,
+    nullable,
+    obj,
+    text,
+)
 
 _HASH_NAMES = (
     "legacy",
@@ -110,16 +129,7 @@ def _notes(sb: Superblock) -> list[str]:
     return notes
 
 
-def collect(fs: Filesystem) -> dict[str, Any]:
-    """Everything `info` reports; group descriptor damage becomes findings, not a failure."""
-    sb = fs.superblock
-    groups: list[dict[str, Any]] = []
-    findings: list[dict[str, object]] = []
-    for entry in fs.groups():
-        if isinstance(entry, Ext4Error):
-            findings.append(entry.as_finding())
-        else:
-            groups.append(asdict(entry))
+def _head(sb: Superblock) -> dict[str, Any]:
     return {
         "superblock": superblock_summary(sb),
         "features": {
@@ -128,9 +138,144 @@ def collect(fs: Filesystem) -> dict[str, Any]:
             "ro_compat": sb.ro_compat.display(),
         },
         "notes": _notes(sb),
-        "groups": groups,
-        "findings": findings,
     }
+
+
+def collect(fs: Filesystem) -> dict[str, Any]:
+    """Everything `info` reports; group descriptor damage becomes findings, not a failure."""
+    groups: list[dict[str, Any]] = []
+    findings: list[dict[str, object]] = []
+    for entry in fs.groups():
+        if isinstance(entry, Ext4Error):
+            findings.append(entry.as_finding())
+        else:
+            groups.append(asdict(entry))
+    return {**_head(fs.superblock), "groups": groups, "findings": findings}
+
+
+# -- contained: the child sends the head, then each group or finding; the parent rebuilds
+# the report above from validated messages.
+
+_TEXT = text(4096)
+_INT = integer(-(1 << 63), (1 << 64) - 1)  # some fields are signed (max_mount_count -1)
+_STR = ("volume_name", "uuid", "last_mounted", "state", "errors_behavior", "creator_os")
+_STR2 = ("default_hash", "hash_seed")
+_NULLABLE_STR = ("checksum_type", "checksum", "checksum_seed", "encoding")
+# The keys of superblock_summary(), in its order (the README's JSON shape), with their types.
+_SUPERBLOCK = obj(
+    *(Field(key, _TEXT) for key in _STR[:3]),
+    Field("revision", _INT),
+    *(Field(key, _TEXT) for key in _STR[3:]),
+    *(
+        Field(key, _INT)
+        for key in (
+            "block_size",
+            "cluster_size",
+            "blocks_count",
+            "reserved_blocks_count",
+            "free_blocks_count",
+            "inodes_count",
+            "free_inodes_count",
+            "first_data_block",
+            "first_inode",
+            "inode_size",
+            "group_descriptor_size",
+            "group_count",
+            "blocks_per_group",
+            "clusters_per_group",
+            "inodes_per_group",
+            "reserved_gdt_blocks",
+        )
+    ),
+    Field("flex_bg_size", nullable(_INT)),
+    Field("first_meta_bg", nullable(_INT)),
+    *(Field(key, _TEXT) for key in _STR2),
+    Field("journal_inode", _INT),
+    Field("orphan_file_inode", _INT),
+    *(Field(key, nullable(_TEXT)) for key in _NULLABLE_STR),
+    *(
+        Field(key, _INT)
+        for key in (
+            "mkfs_time",
+            "mount_time",
+            "write_time",
+            "lastcheck",
+            "mount_count",
+            "max_mount_count",
+            "kbytes_written",
+        )
+    ),
+)
+_FEATURES = list_of(text(64), 64)
+MESSAGES: dict[str, Spec] = {
+    "info": fields(
+        superblock=_SUPERBLOCK,
+        features=fields(compat=_FEATURES, incompat=_FEATURES, ro_compat=_FEATURES),
+        notes=list_of(_TEXT, 16),
+    ),
+    "group": obj(
+        *(
+            Field(f.name, boolean if f.type in ("bool", bool) else _INT)
+            for f in dataclasses.fields(GroupDesc)
+        )
+    ),
+    "finding": FINDING,
+}
+#: More groups than any image the geometry checks accept is not an answer but a flood.
+MAX_GROUPS = 1 << 22
+
+
+def produce(fd: int, channel: Channel) -> None:
+    """The child's half of `info`."""
+    with Filesystem.open(fd) as fs:
+        channel.send({"t": "info", **_head(fs.superblock)})
+        for entry in fs.groups():
+            if isinstance(entry, Ext4Error):
+                channel.send(finding_message(entry))
+            else:
+                channel.send({"t": "group", **asdict(entry)})
+
+
+class Collector:
+    """The parent's half: the report `collect()` would have built, from checked messages.
+    Groups come once each, in increasing order, and within the superblock's group count."""
+
+    schemas: Mapping[str, Spec] = MESSAGES
+
+    def __init__(self) -> None:
+        self.head: dict[str, Any] | None = None
+        self.groups: list[dict[str, Any]] = []
+        self.findings: list[dict[str, object]] = []
+
+    def handle(self, item: Message | bytes) -> None:
+        if not isinstance(item, Message):
+            raise ProtocolError("info sends no file bytes")
+        if item.type == "info":
+            if self.head is not None:
+                raise ProtocolError("a second superblock")
+            self.head = item.fields
+            return
+        if self.head is None:
+            raise ProtocolError(f"{item.type} before the superblock")
+        if len(self.groups) + len(self.findings) >= MAX_GROUPS:
+            raise ProtocolError("too many groups")
+        if item.type == "finding":
+            self.findings.append(item.fields)
+            return
+        group = item.fields["group"]
+        count = self.head["superblock"]["group_count"]
+        last = self.groups[-1]["group"] if self.groups else -1
+        if not last < group < count:
+            raise ProtocolError(f"group {group} out of order or beyond the group count")
+        self.groups.append(item.fields)
+
+    def close(self) -> None:
+        if self.head is None:
+            raise ProtocolError("no superblock")
+
+    def report(self) -> dict[str, Any]:
+        assert self.head is not None, "close() checked it"
+        return {**self.head, "groups": self.groups, "findings": self.findings}
 
 
 def _group_flags(group: GroupDesc) -> str:

@@ -8,13 +8,33 @@ valid UTF-8 also gets `path_hex`, the exact bytes, so nothing is lost or ambiguo
 
 from __future__ import annotations
 
+import json
 import stat as stat_module
+import sys
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Any, TextIO
 
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
+
+from .protocol import (
+    FINDING,
+    Channel,
+    Field,
+    Finding,
+    Message,
+    ProtocolError,
+    Spec,
+    choice,
+    finding_from,
+    finding_message,
+    fixed_list,
+    hextext,
+    integer,
+    obj,
+    text,
+)
 
 Record = dict[str, Any]
 
@@ -96,3 +116,68 @@ def human_line(record: Record) -> str:
         f"{size:>10} {when} {printable(record['path'])}"
     )
     return line + (f" -> {printable(record['target'])}" if "target" in record else "")
+
+
+# -- contained: the child sends each record (or finding) as it is listed; the parent checks
+# it against the README's shape and prints it.
+
+_PATH_MAX = 1 << 20  # bytes of one path: the walk's depth limit times NAME_MAX, with room
+_INT = integer()
+_TIME = integer(-(1 << 64), 1 << 64)
+ENTRY = obj(
+    Field("path", text(4 * _PATH_MAX)),
+    Field("path_hex", hextext(_PATH_MAX), False),
+    Field("ino", integer(1, (1 << 32) - 1)),
+    Field("type", choice("reg", "dir", "lnk", "chr", "blk", "fifo", "sock", "unknown")),
+    Field("mode", integer(0, 0o7777)),
+    Field("uid", integer(0, (1 << 32) - 1)),
+    Field("gid", integer(0, (1 << 32) - 1)),
+    Field("size", _INT),
+    Field("nlink", _INT),
+    Field("mtime", _TIME),
+    Field("target", text(4 << 16), False),
+    Field("target_hex", hextext(1 << 16), False),
+    Field("rdev", fixed_list(_INT, _INT), False),
+)
+MESSAGES: dict[str, Spec] = {"entry": ENTRY, "finding": FINDING}
+
+
+def produce(fd: int, top: bytes, recursive: bool, channel: Channel) -> None:
+    """The child's half of `ls`."""
+    with Filesystem.open(fd) as fs:
+        for item in list_records(fs, top, recursive):
+            if isinstance(item, Ext4Error):
+                channel.send(finding_message(item))
+            else:
+                channel.send({"t": "entry", **item})
+
+
+def finding_line(finding: Ext4Error | Finding) -> str:
+    return f"ext4guard: finding: {finding}"
+
+
+class Printer:
+    """The parent's half of `ls`: one line per checked record, human or JSON, as it comes;
+    findings on stderr (and in the JSON stream)."""
+
+    schemas: Mapping[str, Spec] = MESSAGES
+
+    def __init__(self, as_json: bool, out: TextIO | None = None) -> None:
+        self.as_json = as_json
+        self.out = out if out is not None else sys.stdout
+        self.damaged = False
+
+    def handle(self, item: Message | bytes) -> None:
+        if not isinstance(item, Message):
+            raise ProtocolError("ls sends no file bytes")
+        if item.type == "finding":
+            self.damaged = True
+            if self.as_json:
+                self.out.write(json.dumps({"finding": item.fields}) + "\n")
+            print(finding_line(finding_from(item.fields)), file=sys.stderr)
+            return
+        record = item.fields
+        self.out.write(json.dumps(record) + "\n" if self.as_json else human_line(record) + "\n")
+
+    def close(self) -> None:
+        return
