@@ -402,8 +402,9 @@ def base_rules(profile: Profile, pid: int, nofile: int) -> list[Rule]:
     rules += [Rule("ioctl", (Arg(1, req, request_mask),)) for req in profile.ioctl_requests]
     writable = set(profile.write_fds)
     if profile.writable_dirs:
-        # fds opened after containment lie above the kept ones, below RLIMIT_NOFILE.
-        writable |= set(range(max(profile.keep_fds | {2}) + 1, nofile))
+        # Every fd number below RLIMIT_NOFILE that is not kept was closed by contain(), so an
+        # fd found there later was opened after containment, through landlock's rules.
+        writable |= set(range(3, nofile)) - profile.keep_fds
         rules += [Rule(name) for name in _WRITABLE_DIR_SYSCALLS]
     for fd in sorted(writable):
         for name in ("write", "writev", "pwrite64", "pwritev", "pwritev2", "sendmsg", "sendto"):
