@@ -1,0 +1,81 @@
+"""Run one fuzz target under atheris (libFuzzer), with the parser instrumented.
+
+    python -m ext4guard.fuzz.libfuzzer TARGET [--mutator structure|nofix|bytes]
+                                        [--write-seeds DIR] [libFuzzer flags and corpus dirs]
+
+The parser (`ext4guard.parser`) is imported inside `atheris.instrument_imports()`, so the
+coverage libFuzzer steers by is the parser's own. The target's `NAME.options` file supplies
+-max_len, -timeout and -rss_limit_mb, and corpus/ext4.dict the dictionary, unless the command
+line gives them. `--mutator` picks the mutation: `structure` (default: the target's
+structure-aware mutator, checksums fixed), `nofix` (the same, checksums left broken),
+`bytes` (libFuzzer's own byte-level mutation only). `--write-seeds DIR` writes the target's
+initial inputs into DIR and exits.
+
+Nothing under ext4guard.parser may be imported before this module instruments it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import configparser
+import hashlib
+import sys
+from pathlib import Path
+
+DICTIONARY = Path(__file__).resolve().parent.parent / "corpus" / "ext4.dict"
+MUTATORS = ("structure", "nofix", "bytes")
+
+
+def libfuzzer_options(path: Path) -> list[str]:
+    """`-key=value` flags from a libFuzzer options file (its [libfuzzer] section)."""
+    parser = configparser.ConfigParser()
+    parser.read(path)
+    if not parser.has_section("libfuzzer"):
+        return []
+    return [f"-{key}={value}" for key, value in parser.items("libfuzzer")]
+
+
+def write_seeds(inputs: list[bytes], directory: Path) -> int:
+    directory.mkdir(parents=True, exist_ok=True)
+    for data in inputs:
+        (directory / hashlib.sha1(data).hexdigest()).write_bytes(data)
+    return len(inputs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    cli = argparse.ArgumentParser(prog="python -m ext4guard.fuzz.libfuzzer")
+    cli.add_argument("target")
+    cli.add_argument("--mutator", choices=MUTATORS, default="structure")
+    cli.add_argument("--write-seeds", type=Path, metavar="DIR")
+    ours, rest = cli.parse_known_args(args)
+
+    import atheris
+
+    with atheris.instrument_imports(include=["ext4guard.parser"]):
+        from ext4guard.fuzz.targets import TARGETS, options_file
+
+    if ours.target not in TARGETS:
+        print(f"unknown target {ours.target!r}; targets: {', '.join(TARGETS)}", file=sys.stderr)
+        return 2
+    module = TARGETS[ours.target]
+    if ours.write_seeds is not None:
+        count = write_seeds(module.seed_inputs(), ours.write_seeds)
+        print(f"{count} seed inputs written to {ours.write_seeds}")
+        return 0
+    given = {flag.split("=", 1)[0] for flag in rest if flag.startswith("-")}
+    flags = [
+        f for f in libfuzzer_options(options_file(ours.target)) if f.split("=")[0] not in given
+    ]
+    if "-dict" not in given and DICTIONARY.is_file():
+        flags.append(f"-dict={DICTIONARY}")
+    custom = None
+    if ours.mutator != "bytes":
+        custom = module.make_mutator(fix=ours.mutator == "structure", byte_mutate=atheris.Mutate)
+    atheris.Setup([sys.argv[0], *flags, *rest], module.test_one_input, custom_mutator=custom)
+    atheris.Fuzz()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
