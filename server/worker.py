@@ -14,6 +14,7 @@ runs must be imported before it contains itself: no file can be opened afterward
 
 from __future__ import annotations
 
+import faulthandler
 import fcntl
 import math
 import os
@@ -23,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn, Protocol
+from typing import NoReturn, Protocol
 
 from ext4guard.parser.errors import (
     Corruption,
@@ -34,9 +35,7 @@ from ext4guard.parser.errors import (
 )
 
 from .protocol import TERMINAL, Channel, FrameDecoder, Message, ProtocolError, Spec
-
-if TYPE_CHECKING:
-    from types import ModuleType
+from .sandbox import Profile, SandboxError, contain
 
 EXIT_CORRUPT = 1
 EXIT_FAILED = 2
@@ -70,7 +69,8 @@ class ParserFailed(Exception):
 
 
 Producer = Callable[[Channel], None]
-#: contain(keep_fds, write_fds, limits): contain the calling process or raise.
+#: contain(keep_fds, write_fds, limits): contain the calling process or raise SandboxError
+#: (tests inject their own to exercise the transport alone).
 Contain = Callable[[frozenset[int], frozenset[int], Limits], object]
 
 
@@ -139,11 +139,7 @@ class _Answer:
         if end.type == "error":
             raise ParserFailed(end.fields["message"], end.fields["exit"])
         if end.type == "sandbox_error":
-            raise ParserFailed(
-                f"cannot contain the parser: {end.fields['message']} "
-                "(--allow-weak-sandbox accepts a weaker sandbox; --no-sandbox runs unsafely)",
-                EXIT_FAILED,
-            )
+            raise ParserFailed(f"cannot contain the parser: {end.fields['message']}", EXIT_FAILED)
         if end.type == "done":
             self.consumer.close()
             return
@@ -176,23 +172,16 @@ def run_in_process(producer: Producer, consumer: Consumer) -> None:
 # -- contained -------------------------------------------------------------------------------
 
 
-def _load_sandbox() -> ModuleType:
-    from . import sandbox  # imported by the parent, before the fork: the child inherits it
-
-    return sandbox
-
-
 def sandbox_contain(keep_fds: frozenset[int], write_fds: frozenset[int], limits: Limits) -> object:
     """The real containment (server/sandbox.py) with this run's limits."""
-    sandbox = _load_sandbox()
-    profile = sandbox.Profile(
+    profile = Profile(
         keep_fds=keep_fds,
         write_fds=write_fds,
         memory_limit=limits.memory_limit,
         cpu_seconds=limits.cpu_seconds,
         allow_weak=limits.allow_weak,
     )
-    return sandbox.contain(profile)
+    return contain(profile)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -207,7 +196,7 @@ def _child(
     write_fd: int,
     keep_fds: frozenset[int],
     limits: Limits,
-    contain: Contain,
+    contain_self: Contain,
 ) -> NoReturn:
     """The forked child: contain, serve, exit. It never returns into the caller's stack, and
     never prints a traceback: an unexpected exception is reported as a `crash` message from
@@ -216,10 +205,12 @@ def _child(
     channel = Channel(lambda data: _write_all(write_fd, data))
     try:
         os.close(read_fd)
-        sandbox_error = _sandbox_error_type(contain)
+        # A crash is reported by the parent, in one line; no Python dump on stderr
+        # (pytest or PYTHONFAULTHANDLER would have enabled one).
+        faulthandler.disable()
         try:
-            contain(keep_fds, frozenset({write_fd, 2}), limits)
-        except sandbox_error as exc:
+            contain_self(keep_fds, frozenset({write_fd, 2}), limits)
+        except SandboxError as exc:
             channel.send({"t": "sandbox_error", "message": str(exc)})
             channel.flush()
             status = 0
@@ -235,17 +226,6 @@ def _child(
                 channel.flush()
         finally:
             os._exit(status)
-
-
-def _sandbox_error_type(contain: Contain) -> type[Exception]:
-    if contain is sandbox_contain:
-        error: type[Exception] = _load_sandbox().SandboxError
-        return error
-    return _NeverRaised
-
-
-class _NeverRaised(Exception):
-    """Stands for SandboxError when a test injects its own containment."""
 
 
 def _grow_pipe(fd: int) -> None:
@@ -289,12 +269,11 @@ def run_contained(
     *,
     keep_fds: Iterable[int],
     limits: Limits,
-    contain: Contain = sandbox_contain,
+    contain_self: Contain = sandbox_contain,
 ) -> None:
     """Fork, contain the child with `keep_fds` (plus the pipe and stderr), stream its answer
     into `consumer`. Returns after a complete answer; raises ParserFailed otherwise (and lets
     the consumer's own exceptions, e.g. a closed stdout, through after killing the child)."""
-    _sandbox_error_type(contain)  # import the sandbox now, in the parent
     read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
     _grow_pipe(write_fd)
     answer = _Answer(consumer, limits)
@@ -308,7 +287,7 @@ def run_contained(
         os.close(write_fd)
         raise ParserFailed(f"cannot start the parser: {exc.strerror}", EXIT_FAILED) from None
     if pid == 0:
-        _child(producer, read_fd, write_fd, keep, limits, contain)
+        _child(producer, read_fd, write_fd, keep, limits, contain_self)
     os.close(write_fd)
     deadline = time.monotonic() + limits.timeout
     exited = timed_out = False
