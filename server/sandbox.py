@@ -95,6 +95,7 @@ class Containment:
     namespaces: tuple[str, ...]  # namespaces created: "user", "net", "ipc", "uts", ...
     namespace_ids: tuple[tuple[str, str], ...]  # (name, "net:[4026...]") as the child saw
     landlock_abi: int  # 0: no landlock
+    empty_root: bool  # pivoted into an empty read-only tmpfs (only writable dirs inside)
     seccomp: bool
     kept_fds: tuple[int, ...]
     write_fds: tuple[int, ...]
@@ -110,6 +111,7 @@ class Containment:
             "namespaces": list(self.namespaces),
             "namespace_ids": dict(self.namespace_ids),
             "landlock_abi": self.landlock_abi,
+            "empty_root": self.empty_root,
             "seccomp": self.seccomp,
             "kept_fds": list(self.kept_fds),
             "write_fds": list(self.write_fds),
@@ -167,8 +169,19 @@ CAP_SYS_ADMIN = 21
 _CAPSET = 126  # x86_64 syscall numbers
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
+MNT_DETACH = 2
+_PIVOT_ROOT = 155
+#: Where the empty root is assembled before pivoting into it: any directory that exists
+#: everywhere does, since the tmpfs only covers it inside the private mount namespace.
+_ROOT_STAGE = b"/proc"
 
 _AT_EMPTY_PATH = 0x1000
 _PROT_EXEC = 0x4
@@ -220,6 +233,8 @@ _libc.mount.argtypes = (
     ctypes.c_void_p,
 )
 _libc.syscall.restype = ctypes.c_long
+_libc.umount2.restype = ctypes.c_int
+_libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
 
 
 class _CapHeader(ctypes.Structure):
@@ -310,6 +325,31 @@ def _enter_namespaces(profile: Profile, caps: int) -> tuple[bool, tuple[str, ...
     except OSError as exc:
         raise SandboxError(f"user namespace id map: {exc.strerror}") from None
     return True, ("user", *names)
+
+
+def _empty_root(writable_dirs: tuple[str, ...]) -> None:
+    """Pivot into an empty, read-only tmpfs and detach the host's tree: from here on no path
+    resolves to anything but the writable dirs, bind-mounted at their own paths (the same
+    idea as bubblewrap's new root). This also hides the host from stat(), which seccomp
+    cannot filter by path. Needs CAP_SYS_ADMIN in the mount namespace's user namespace."""
+    stage = _ROOT_STAGE
+    flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    if _libc.mount(b"tmpfs", stage, b"tmpfs", flags, b"size=64k,nr_inodes=64,mode=0555") != 0:
+        raise _fail("mounting the empty root")
+    for path in writable_dirs:
+        target = stage + os.fsencode(os.path.abspath(path))
+        os.makedirs(target, mode=0o555, exist_ok=True)
+        if _libc.mount(os.fsencode(path), target, None, MS_BIND | MS_REC, None) != 0:
+            raise _fail(f"bind-mounting writable dir {path!r}")
+    os.chdir(stage)
+    if _libc.syscall(ctypes.c_long(_PIVOT_ROOT), b".", b".") != 0:
+        raise _fail("pivot_root into the empty root")
+    # The old root now sits on top of the new one, at "/": detach it and all below it.
+    if _libc.umount2(b".", MNT_DETACH) != 0:
+        raise _fail("detaching the host's root")
+    os.chdir("/")
+    if _libc.mount(None, b"/", None, MS_REMOUNT | MS_RDONLY | flags, None) != 0:
+        raise _fail("making the empty root read-only")
 
 
 def _drop_identity(profile: Profile, user_namespace: bool, cap_last: int) -> None:
@@ -468,6 +508,15 @@ def contain(profile: Profile) -> Containment:
         if _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
             raise _fail("making mounts private")
         ns_ids = _namespace_ids()
+        try:
+            _empty_root(profile.writable_dirs)
+            empty_root = True
+        except (SandboxError, OSError) as exc:
+            # landlock and seccomp still refuse every open; only stat() sees the host.
+            if not profile.allow_weak:
+                raise SandboxError(f"empty root: {exc}") from None
+            warn(f"no empty root ({exc}): the host's paths stay visible to stat()")
+            empty_root = False
         _drop_identity(profile, user_ns, cap_last)
         _prctl(PR_SET_DUMPABLE, 0, "PR_SET_DUMPABLE")
         _prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS")
@@ -504,6 +553,7 @@ def contain(profile: Profile) -> Containment:
         namespaces=created,
         namespace_ids=ns_ids,
         landlock_abi=abi,
+        empty_root=empty_root,
         seccomp=filt is not None,
         kept_fds=tuple(sorted(profile.keep_fds | {0, 1, 2})),
         write_fds=tuple(sorted(profile.write_fds)),

@@ -66,6 +66,7 @@ _SYS_USERFAULTFD = 323
 _SYS_IO_URING_SETUP = 425
 _SYS_OPENAT2 = 437
 _SYS_MEMFD_CREATE = 319
+_SYS_NEWFSTATAT = 262
 _PTRACE_ATTACH = 16
 _BPF_PROG_LOAD = 5
 
@@ -131,6 +132,13 @@ def _sockaddr_in(port: int) -> bytes:
 def _connect(ctx: Context) -> None:
     addr = _sockaddr_in(22) + bytes(8)
     _libc_call("connect", ctx.image_fd, addr, len(addr))
+
+
+def _stat_with_empty_path_flag(ctx: Context) -> None:
+    """fstat's flag with a real path: seccomp cannot read the path, so it lets this through."""
+    path = ctypes.create_string_buffer(b"/etc/passwd")
+    buf = ctypes.create_string_buffer(256)
+    _syscall(_SYS_NEWFSTATAT, -100, ctypes.addressof(path), ctypes.addressof(buf), 0x1000)
 
 
 def _memory_bomb(ctx: Context) -> None:
@@ -299,19 +307,34 @@ ATTEMPTS: tuple[Attempt, ...] = (
         _busy_loop,
         cpu_seconds=1,
     ),
-    # The layer beneath seccomp: in the fuzzing profile open is allowed, landlock decides.
+    Attempt("stat-host-file", "stat('/etc/passwd')", EPERM, lambda ctx: os.stat("/etc/passwd")),
     Attempt(
-        "landlock-open-passwd",
-        "open('/etc/passwd') with open allowed (fuzzing profile): landlock",
-        (_errno("EACCES"),),
+        "stat-empty-path-flag",
+        "newfstatat('/etc/passwd', AT_EMPTY_PATH) (passes seccomp): empty root",
+        (_errno("ENOENT"),),
+        _stat_with_empty_path_flag,
+    ),
+    # The layers beneath seccomp: in the fuzzing profile open is allowed, so the empty root
+    # and landlock decide.
+    Attempt(
+        "root-open-passwd",
+        "open('/etc/passwd') with open allowed (fuzzing profile): empty root",
+        (_errno("ENOENT"),),
         _open("/etc/passwd"),
         writable=True,
     ),
     Attempt(
-        "landlock-create-outside",
-        "create a file outside the writable dir (fuzzing profile): landlock",
+        "landlock-list-root",
+        "open('/', O_DIRECTORY) with open allowed (fuzzing profile): landlock",
         (_errno("EACCES"),),
-        _open("/tmp/ext4guard-escape", os.O_WRONLY | os.O_CREAT),
+        _open("/", os.O_RDONLY | os.O_DIRECTORY),
+        writable=True,
+    ),
+    Attempt(
+        "root-create-outside",
+        "create '/escape' with open allowed (fuzzing profile): read-only root",
+        (_errno("EROFS"),),
+        _open("/escape", os.O_WRONLY | os.O_CREAT),
         writable=True,
     ),
 )
@@ -570,6 +593,8 @@ def _check(status: dict[str, Any]) -> list[str]:
         failures.append("Seccomp is not 2 (filter mode)")
     if status["containment"]["landlock_abi"] < 1:
         failures.append("no landlock ruleset")
+    if not status["containment"]["empty_root"]:
+        failures.append("the host's filesystem is still the root")
     for name in ("net", "ipc", "uts", "mnt"):
         if not status["namespaces"][name]["new"]:
             failures.append(f"{name} namespace is the parent's")
@@ -665,6 +690,8 @@ def _print_status(report: dict[str, Any]) -> None:
         if key in proc:
             print(f"  {key + ':':17}{proc[key] or '(none)'}")
     print(f"  {'landlock:':17}ABI {c['landlock_abi']} (reported by the child)")
+    root = "empty read-only tmpfs" if c["empty_root"] else "the host's (NOT contained)"
+    print(f"  {'root directory:':17}{root} (reported by the child)")
     ns = report["namespaces"]
     new = " ".join(name for name, v in ns.items() if v["new"]) or "none"
     shared = " ".join(name for name, v in ns.items() if not v["new"]) or "none"
@@ -735,7 +762,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if not args.json:
                     verdict = "blocked" if blocked else "NOT BLOCKED AS EXPECTED"
-                    line = f"{attempt.description:62} {outcome.text()} (expected {expected})"
+                    line = f"{attempt.description:72} {outcome.text()} (expected {expected})"
                     print(f"  {verdict:8} {line}")
         finally:
             os.close(fds.image)

@@ -201,6 +201,7 @@ def test_live_status_seen_by_the_parent(check: dict[str, Any]) -> None:
     assert limits["NOFILE"] == [str(max(kept) + 1)] * 2
     assert check["status"]["containment"]["landlock_abi"] == landlock.abi_version()
     assert check["status"]["containment"]["seccomp"] is True
+    assert check["status"]["containment"]["empty_root"] is True
     namespaces = check["status"]["namespaces"]
     for name in ("mnt", "net", "ipc", "uts", "cgroup"):
         assert namespaces[name]["new"], name
@@ -326,6 +327,7 @@ def test_fuzzing_profile_writes_only_beneath_writable_dirs(
             ("create-inside", f"{scratch}/crash-1", os.O_WRONLY | os.O_CREAT),
             ("create-outside", str(outside), os.O_WRONLY | os.O_CREAT),
             ("read-passwd", "/etc/passwd", os.O_RDONLY),
+            ("list-root", "/", os.O_RDONLY | os.O_DIRECTORY),
         ):
             try:
                 fd = os.open(path, flags, 0o600)
@@ -338,7 +340,12 @@ def test_fuzzing_profile_writes_only_beneath_writable_dirs(
         return results
 
     got = _in_child(body, as_user=as_user)
-    assert got == {"create-inside": "ok", "create-outside": "EACCES", "read-passwd": "EACCES"}
+    assert got == {
+        "create-inside": "ok",
+        "create-outside": "EROFS",  # the empty root is read-only
+        "read-passwd": "ENOENT",  # and holds nothing of the host
+        "list-root": "EACCES",  # landlock: no right beyond the writable dir
+    }
     assert (scratch / "crash-1").read_bytes() == b"crash input"
     assert not outside.exists()
 
