@@ -124,30 +124,40 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
         return inline_bytes(fs.superblock, inode, budget)[offset:end]
     if inode.has_inline_data or is_fast_symlink(fs.superblock, inode):
         return inode.i_block[offset:end]
+    if inode.file_type in _NO_DATA_TYPES:
+        return bytes(end - offset)
+    # The runs straight from the extent tree or block map, not through `file_mappings`:
+    # this is the path of every read, and the gaps between runs are the holes.
     block_size = fs.superblock.block_size
     first = offset // block_size
-    last = -(-end // block_size)
+    last = min(-(-end // block_size), MAX_LOGICAL_BLOCKS)
     parts: list[bytes] = []
     image = fs.image
-    for mapping in file_mappings(fs, inode, first, last - first, budget):
-        lo = max(offset, mapping.logical_block * block_size)
-        hi = min(end, mapping.logical_end * block_size)
+    cursor = offset
+    for run in _runs(fs, inode, first, last, budget):
+        run_start = run.logical_block * block_size
+        lo = max(cursor, run_start)
+        hi = min(end, run_start + run.length_blocks * block_size)
         if hi <= lo:
             continue
-        if mapping.kind is MappingKind.MAPPED and mapping.physical_block is not None:
-            position = mapping.physical_block * block_size + lo - mapping.logical_block * block_size
-            while lo < hi:
-                chunk = min(hi - lo, MAX_READ)
-                try:
-                    parts.append(image.read(position, chunk))
-                except Ext4Error as exc:
-                    # Name the file in the finding; built here, off the path of every read.
-                    exc.where = Where(inode=inode.ino, block=position // block_size)
-                    raise
-                position += chunk
-                lo += chunk
-        else:
+        if lo > cursor:
+            parts.append(bytes(lo - cursor))
+        cursor = hi
+        if run.unwritten:
             parts.append(bytes(hi - lo))
-    data = b"".join(parts)
-    # Blocks past 2^32 are never mapped; the range (clamped to i_size) may reach past them.
-    return data if len(data) == end - offset else data + bytes(end - offset - len(data))
+            continue
+        position = run.physical_block * block_size + lo - run_start
+        while lo < hi:
+            chunk = min(hi - lo, MAX_READ)
+            try:
+                parts.append(image.read(position, chunk))
+            except Ext4Error as exc:
+                # Name the file in the finding; built here, off the path of every read.
+                exc.where = Where(inode=inode.ino, block=position // block_size)
+                raise
+            position += chunk
+            lo += chunk
+    # Holes at the end, and blocks past 2^32 (never mapped), read as zeros.
+    if cursor < end:
+        parts.append(bytes(end - cursor))
+    return b"".join(parts)
