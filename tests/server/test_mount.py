@@ -1,0 +1,422 @@
+"""`ext4guard mount` with real mounts (root, /dev/fuse), against references nobody here wrote.
+
+- every seed image: the mounted tree equals the seed's manifest (the source tree it was
+  built from) and the kernel's own read-only loop mount of the same image (`ro,loop,noload`):
+  names, types, modes, owners, sizes, nanosecond times, inode numbers (hard links share them),
+  link counts, device numbers, link targets, content sha256, xattrs and ACLs;
+- the server is contained (/proc/PID/status) and holds only the image, /dev/fuse, its log and
+  what trio itself opens;
+- kill -9 of the server followed by `umount` leaves no mount; SIGTERM to the helper unmounts;
+- an image whose superblock cannot be trusted is refused before anything is mounted;
+- 16 parallel clients on a corrupted image while the image file is overwritten underneath:
+  no ENOTCONN, no hang, the server still serves afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.seeds import SEEDS, TYPE_NAMES, manifest_entries, seed_image, seed_manifest
+
+IS_ROOT = os.geteuid() == 0
+pytestmark = [
+    pytest.mark.needs_root,
+    pytest.mark.skipif(not IS_ROOT, reason="real mounts need root (mount(2), loop devices)"),
+    pytest.mark.skipif(not os.path.exists("/dev/fuse"), reason="no /dev/fuse"),
+    pytest.mark.skipif(not SEEDS, reason="no seed images"),
+]
+
+ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+def run_mount(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ext4guard.server.mount", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=ENV,
+    )
+
+
+def is_mounted(path: Path) -> bool:
+    target = os.fsencode(path)
+    with open("/proc/self/mountinfo", "rb") as f:
+        for line in f:
+            point = line.split()[4].replace(b"\\040", b" ")
+            if point == target:
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def ext4guard_mounted(image: Path, mnt: Path, log: Path, *extra: str) -> Iterator[Path]:
+    mnt.mkdir(exist_ok=True)
+    done = run_mount("mount", str(image), str(mnt), "--log", str(log), *extra)
+    assert done.returncode == 0, done.stderr + log.read_text(errors="replace")
+    try:
+        yield mnt
+    finally:
+        run_mount("umount", str(mnt))
+        deadline = time.monotonic() + 10
+        while is_mounted(mnt) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def kernel_mounted(image: Path, mnt: Path) -> Iterator[Path | None]:
+    mnt.mkdir(exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "ext4", "-o", "ro,loop,noload", str(image), str(mnt)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        yield None  # e.g. casefold without CONFIG_UNICODE: compared with its manifest only
+        return
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def sha256_of(path: bytes) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def snapshot(root: Path) -> dict[bytes, dict[str, object]]:
+    """Everything stat, readlink, read and getxattr say about every path below root
+    (lost+found's contents excluded, as in the manifests)."""
+    base = os.fsencode(root)
+    out: dict[bytes, dict[str, object]] = {}
+    hashes: dict[int, str] = {}
+    stack = [b""]
+    while stack:
+        rel = stack.pop()
+        path = base + rel
+        st = os.lstat(path)
+        kind = TYPE_NAMES[stat.S_IFMT(st.st_mode)]
+        info: dict[str, object] = {
+            "type": kind,
+            "mode": stat.S_IMODE(st.st_mode),
+            "uid": st.st_uid,
+            "gid": st.st_gid,
+            "ino": st.st_ino,
+            "nlink": st.st_nlink,
+            "size": st.st_size,
+            "blocks": st.st_blocks,
+            "atime_ns": st.st_atime_ns,
+            "mtime_ns": st.st_mtime_ns,
+            "ctime_ns": st.st_ctime_ns,
+        }
+        if kind in ("chr", "blk"):
+            info["rdev"] = (os.major(st.st_rdev), os.minor(st.st_rdev))
+        if kind == "lnk":
+            info["target"] = os.readlink(path)
+        else:
+            info["xattrs"] = {
+                name: os.getxattr(path, name, follow_symlinks=False).hex()
+                for name in sorted(os.listxattr(path, follow_symlinks=False))
+            }
+        if kind == "reg":
+            if st.st_ino not in hashes:
+                hashes[st.st_ino] = sha256_of(path)
+            info["sha256"] = hashes[st.st_ino]
+        out[rel or b"/"] = info
+        if kind == "dir" and rel != b"/lost+found":
+            stack.extend(rel + b"/" + name for name in os.listdir(path))
+    return out
+
+
+def compare_with_manifest(name: str, got: dict[bytes, dict[str, object]]) -> list[str]:
+    want = manifest_entries(seed_manifest(name))
+    problems: list[str] = []
+    if set(got) != set(want):
+        missing = sorted(set(want) - set(got))[:5]
+        extra = sorted(set(got) - set(want))[:5]
+        return [f"paths differ: missing {missing}, unexpected {extra}"]
+    inode_of_group: dict[int, object] = {}
+    for path, e in want.items():
+        g = got[path]
+        checks: list[tuple[str, object, object]] = [
+            ("type", g["type"], e["type"]),
+            ("mode", g["mode"], e["mode"]),
+            ("uid", g["uid"], e["uid"]),
+            ("gid", g["gid"], e["gid"]),
+            ("mtime_ns", g["mtime_ns"], e["mtime_ns"]),
+        ]
+        if e["size"] is not None:
+            checks.append(("size", g["size"], e["size"]))
+        if e["type"] == "lnk":
+            checks.append(("target", bytes(g["target"]).hex(), e["target_hex"]))  # type: ignore[call-overload]
+        else:
+            checks.append(("xattrs", g["xattrs"], e["xattrs"]))
+        if e["type"] in ("chr", "blk"):
+            checks.append(("rdev", g["rdev"], (e["rdev_major"], e["rdev_minor"])))
+        if e["type"] == "reg":
+            checks.append(("sha256", g["sha256"], e["sha256"]))
+        group = e["hardlink_group"]
+        if group is not None:
+            checks.append(("hard link ino", inode_of_group.setdefault(group, g["ino"]), g["ino"]))
+        problems += [f"{path!r}: {what} {a!r} != {b!r}" for what, a, b in checks if a != b]
+    if len(set(inode_of_group.values())) != len(inode_of_group):
+        problems.append("distinct hard-link groups share an inode")
+    return problems
+
+
+def compare_with_kernel(
+    got: dict[bytes, dict[str, object]], kernel: dict[bytes, dict[str, object]]
+) -> list[str]:
+    if set(got) != set(kernel):
+        return [f"paths differ from the kernel's: {sorted(set(got) ^ set(kernel))[:5]}"]
+    problems = []
+    for path, k in kernel.items():
+        g = got[path]
+        for key in sorted(set(k) | set(g)):
+            if key == "size" and k["type"] == "dir":
+                continue  # compared all the same below for non-inline directories
+            if g.get(key) != k.get(key):
+                problems.append(f"{path!r}: {key} {g.get(key)!r} != kernel {k.get(key)!r}")
+        if k["type"] == "dir" and g["size"] != k["size"]:
+            problems.append(f"{path!r}: dir size {g['size']} != kernel {k['size']}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("mount")
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_mount_equals_manifest_and_kernel(name: str, workdir: Path) -> None:
+    image = seed_image(name)
+    here = workdir / name
+    here.mkdir()
+    log = here / "log"
+    with ext4guard_mounted(image, here / "fuse", log) as mnt:
+        ours = snapshot(mnt)
+    problems = compare_with_manifest(name, ours)
+    with kernel_mounted(image, here / "kernel") as kmnt:
+        if kmnt is not None:
+            problems += compare_with_kernel(ours, snapshot(kmnt))
+        elif "casefold" not in seed_manifest(name)["features"]:
+            problems.append("the kernel could not mount this image")
+    assert not problems, "\n".join(problems[:40])
+    assert "finding" not in log.read_text(), log.read_text()  # healthy seeds: no findings
+
+
+def server_pid(image: Path) -> int:
+    """The contained server: the process named ext4guard-serve holding `image` open."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if Path(f"/proc/{entry}/comm").read_text().strip() != "ext4guard-serve":
+                continue
+            fds = os.listdir(f"/proc/{entry}/fd")
+            targets = {os.readlink(f"/proc/{entry}/fd/{fd}") for fd in fds}
+        except OSError:
+            continue
+        if str(image) in targets:
+            return int(entry)
+    raise AssertionError(f"no server process holds {image}")
+
+
+def fd_targets(pid: int) -> dict[int, str]:
+    return {int(fd): os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+
+
+def test_server_is_contained_and_holds_only_its_fds(workdir: Path) -> None:
+    image = workdir / "contained.img"
+    shutil.copyfile(seed_image("ext4_1k"), image)
+    log = workdir / "contained.log"
+    with ext4guard_mounted(image, workdir / "contained", log) as mnt:
+        assert os.listdir(mnt)
+        pid = server_pid(image)
+        status = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+        assert status["Uid"].split() == ["65534"] * 4
+        assert status["Gid"].split() == ["65534"] * 4
+        assert int(status["CapEff"], 16) == 0 and int(status["CapBnd"], 16) == 0
+        assert status["NoNewPrivs"].strip() == "1"
+        assert status["Seccomp"].strip() == "2"
+        assert status["Threads"].strip() == "1"
+        assert os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
+        assert os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        targets = fd_targets(pid)
+        assert targets[0] == targets[1] == "/dev/null"
+        assert targets[2] == str(log)
+        rest = [t for fd, t in targets.items() if fd > 2]
+        # the image and /dev/fuse, plus trio's epoll fd and its wake-up socket pairs
+        assert sorted(t for t in rest if t.startswith("/")) == sorted([str(image), "/dev/fuse"])
+        others = [t for t in rest if not t.startswith("/")]
+        assert others.count("anon_inode:[eventpoll]") == 1
+        assert all(t.startswith("socket:[") for t in others if "eventpoll" not in t)
+        assert len(others) <= 5, targets
+
+
+def test_kill_9_of_the_server_then_umount_leaves_no_mount(workdir: Path) -> None:
+    image = workdir / "kill.img"
+    shutil.copyfile(seed_image("ext4_nojournal"), image)
+    mnt = workdir / "kill"
+    mnt.mkdir()
+    done = run_mount("mount", str(image), str(mnt))
+    assert done.returncode == 0, done.stderr
+    assert os.listdir(mnt)
+    os.kill(server_pid(image), signal.SIGKILL)
+    done = run_mount("umount", str(mnt))
+    assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 10
+    while is_mounted(mnt) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not is_mounted(mnt)
+    assert os.listdir(mnt) == []  # the plain directory again, no ENOTCONN
+
+
+def test_sigterm_to_the_helper_unmounts_and_umount_is_idempotent(workdir: Path) -> None:
+    image = workdir / "term.img"
+    shutil.copyfile(seed_image("ext4_nojournal"), image)
+    mnt = workdir / "term"
+    mnt.mkdir()
+    helper = subprocess.Popen(
+        [sys.executable, "-m", "ext4guard.server.mount", "mount", "-f", str(image), str(mnt)],
+        env=ENV,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not is_mounted(mnt) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert is_mounted(mnt)
+        assert os.listdir(mnt)
+        helper.send_signal(signal.SIGTERM)
+        assert helper.wait(timeout=20) == 0, helper.stderr.read() if helper.stderr else ""
+        assert not is_mounted(mnt)
+    finally:
+        if helper.poll() is None:
+            helper.kill()
+        run_mount("umount", str(mnt))
+    again = run_mount("umount", str(mnt))
+    assert again.returncode == 0 and "already unmounted" in again.stderr
+
+
+def test_untrusted_superblock_is_refused_before_mounting(workdir: Path) -> None:
+    image = workdir / "badsb.img"
+    data = bytearray(seed_image("ext4_nojournal").read_bytes())
+    data[1024 + 0x38 : 1024 + 0x3A] = b"\0\0"  # s_magic
+    image.write_bytes(data)
+    mnt = workdir / "badsb"
+    mnt.mkdir()
+    done = run_mount("mount", str(image), str(mnt))
+    assert done.returncode == 1
+    assert "refused" in done.stderr and "magic" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert not is_mounted(mnt)
+
+
+def corrupt(image: Path, seed: int) -> None:
+    """Random bytes over metadata and data beyond the first 64 KiB (superblock and group
+    descriptors stay, so the image mounts); deterministic."""
+    rng = random.Random(seed)
+    size = image.stat().st_size
+    with open(image, "r+b") as f:
+        for _ in range(300):
+            offset = rng.randrange(64 << 10, size - 64)
+            f.seek(offset)
+            f.write(bytes(rng.randrange(256) for _ in range(rng.choice((1, 4, 16, 64)))))
+
+
+CLIENTS = [
+    ["find", "{m}", "-ls"],
+    ["sh", "-c", "find {m} -type f -exec cat {{}} + > /dev/null"],
+    ["getfacl", "-R", "-p", "{m}"],
+    [
+        sys.executable,
+        "-c",
+        "import os,sys\n"
+        "for d, ds, fs in os.walk(sys.argv[1]):\n"
+        "    for n in ds + fs:\n"
+        "        p = os.path.join(d, n)\n"
+        "        try:\n"
+        "            os.lstat(p); [os.getxattr(p, x, follow_symlinks=False)"
+        " for x in os.listxattr(p, follow_symlinks=False)]\n"
+        "        except OSError as e:\n"
+        "            print(e, file=sys.stderr)\n",
+        "{m}",
+    ],
+]
+
+
+def test_parallel_clients_on_a_corrupted_image_being_overwritten(workdir: Path) -> None:
+    image = workdir / "hostile.img"
+    shutil.copyfile(seed_image("ext4_default"), image)
+    corrupt(image, 5)
+    log = workdir / "hostile.log"
+    with ext4guard_mounted(image, workdir / "hostile", log) as mnt:
+        stop = threading.Event()
+
+        def overwrite() -> None:
+            rng = random.Random(7)
+            size = image.stat().st_size
+            with open(image, "r+b") as f:
+                while not stop.is_set():
+                    f.seek(rng.randrange(64 << 10, size - 4096))
+                    f.write(rng.randbytes(4096))
+                    if rng.random() < 0.05:  # shrink and regrow: reads past the end
+                        f.truncate(size // 2)
+                        time.sleep(0.01)
+                        f.truncate(size)
+                    time.sleep(0.001)
+
+        writer = threading.Thread(target=overwrite)
+        writer.start()
+        try:
+            procs = [
+                subprocess.Popen(
+                    [arg.format(m=mnt) for arg in CLIENTS[i % len(CLIENTS)]],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                for i in range(16)
+            ]
+            errors = []
+            for proc in procs:
+                try:
+                    _, err = proc.communicate(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    pytest.fail(f"client hung: {proc.args}")
+                errors.append(err)
+        finally:
+            stop.set()
+            writer.join()
+        joined = "\n".join(errors)
+        assert "Transport endpoint is not connected" not in joined
+        assert "Software caused connection abort" not in joined
+        # the server is alive and still serves
+        assert os.listdir(mnt)
+        os.stat(mnt)
+    findings = [line for line in log.read_text().splitlines() if '"finding"' in line]
+    assert findings, "corruption was met: it must be logged as findings"
+    assert len(findings) == len(set(findings)), "each finding is logged once"
