@@ -6,7 +6,8 @@ after the fds it needs are open; it applies, in this order:
 
 1. namespaces: new network (only a downed loopback), IPC, UTS, cgroup and mount namespaces
    (mounts made private); as an ordinary user, a user namespace first (uid/gid mapped to
-   `profile.uid`/`profile.gid`);
+   `profile.uid`/`profile.gid`); then the root becomes an empty read-only tmpfs holding only
+   the writable dirs (pivot_root; the host's tree is detached);
 2. identity: securebits locked (no root magic, no ambient raise), every capability dropped
    from the bounding set while CAP_SETPCAP is still held, ambient set cleared, supplementary
    groups emptied, gid then uid set to the unprivileged ids, then every remaining capability
@@ -14,12 +15,14 @@ after the fds it needs are open; it applies, in this order:
 3. landlock: a ruleset handling every right of the kernel's ABI (filesystem, TCP, scopes),
    with rules only beneath `profile.writable_dirs`;
 4. rlimits: AS, CPU, NOFILE (just above the highest kept fd), NPROC 0, CORE 0, FSIZE 0 and
-   the realtime/locking limits at 0;
+   the realtime/locking limits at 0 (all hard limits);
 5. fds: every fd not kept is closed (stdin/out/err not kept become /dev/null);
 6. seccomp: an allowlist (server/seccomp.py) loaded last, so the steps above could run.
 
 A step that cannot be applied raises `SandboxError` (one line), except that landlock or
-seccomp missing from the kernel becomes a logged warning when `profile.allow_weak` is set.
+seccomp missing from the kernel, or an empty root that cannot be built, becomes a logged
+warning when `profile.allow_weak` is set. `ext4guard sandbox-check` (server/sandbox_check.py)
+shows the result from the outside and tries to escape it.
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ class Profile:
     # kept fd; new fds are writable only with writable_dirs); 16 when writable_dirs is set.
     extra_fds: int | None = None
     max_file_size: int = 0  # RLIMIT_FSIZE in bytes (0: a regular-file write is SIGXFSZ)
+    # RLIMIT_NPROC: processes *and threads* of the uid (0: fork and thread creation fail
+    # with EAGAIN; seccomp still refuses namespace flags whatever this says).
+    max_processes: int = 0
 
     def headroom(self) -> int:
         if self.extra_fds is not None:
@@ -378,7 +384,7 @@ def _drop_identity(profile: Profile, user_namespace: bool, cap_last: int) -> Non
 def _apply_rlimits(profile: Profile, nofile: int) -> tuple[tuple[str, int, int], ...]:
     wanted: list[tuple[str, int, int, int]] = [
         ("NOFILE", resource.RLIMIT_NOFILE, nofile, nofile),
-        ("NPROC", resource.RLIMIT_NPROC, 0, 0),
+        ("NPROC", resource.RLIMIT_NPROC, profile.max_processes, profile.max_processes),
         ("CORE", resource.RLIMIT_CORE, 0, 0),
         ("FSIZE", resource.RLIMIT_FSIZE, profile.max_file_size, profile.max_file_size),
         ("MEMLOCK", resource.RLIMIT_MEMLOCK, 0, 0),

@@ -100,6 +100,7 @@ class Attempt:
     run: Callable[[Context], object]
     cpu_seconds: int = 60
     writable: bool = False  # run under the fuzzing profile (open allowed, landlock decides)
+    extra_syscalls: tuple[str, ...] = ()  # let seccomp pass these to test the layer beneath
 
 
 def _errno(name: str) -> Outcome:
@@ -331,6 +332,13 @@ ATTEMPTS: tuple[Attempt, ...] = (
         writable=True,
     ),
     Attempt(
+        "landlock-signal-parent",
+        "kill(parent, SIGURG) with kill allowed: landlock signal scope (and uid)",
+        EPERM,
+        lambda ctx: os.kill(ctx.parent, signal.SIGURG),
+        extra_syscalls=("kill",),
+    ),
+    Attempt(
         "root-create-outside",
         "create '/escape' with open allowed (fuzzing profile): read-only root",
         (_errno("EROFS"),),
@@ -401,6 +409,8 @@ def _profile(fds: _Fds, result_w: int, extra_keep: frozenset[int], attempt: Atte
         profile = replace(profile, cpu_seconds=attempt.cpu_seconds)
         if attempt.writable:
             profile = replace(profile, writable_dirs=(fds.scratch,))
+        if attempt.extra_syscalls:
+            profile = replace(profile, extra_syscalls=attempt.extra_syscalls)
     return profile
 
 
