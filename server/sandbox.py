@@ -460,7 +460,8 @@ def base_rules(profile: Profile, pid: int, nofile: int) -> list[Rule]:
 
 
 def contain(profile: Profile) -> Containment:
-    """Contain the calling process (see the module docstring). Raises SandboxError."""
+    """Contain the calling process (see the module docstring). Raises SandboxError; the
+    process is then partly contained and unfit for anything but reporting and exiting."""
     start = time.perf_counter()
     warnings: list[str] = []
 
@@ -495,9 +496,12 @@ def contain(profile: Profile) -> Containment:
     filt: seccomp.Filter | None = None
     try:
         filt = seccomp.Filter()
-        for name in filt.add(base_rules(profile, pid, nofile)):
-            if name in profile.extra_syscalls:
-                raise SandboxError(f"unknown syscall in extra_syscalls: {name}")
+        unknown = [
+            n for n in filt.add(base_rules(profile, pid, nofile)) if n in profile.extra_syscalls
+        ]
+        if unknown:
+            filt.release()
+            raise SandboxError(f"unknown syscall in extra_syscalls: {', '.join(unknown)}")
     except seccomp.SeccompUnavailable as exc:
         if not profile.allow_weak:
             raise SandboxError(f"seccomp: {exc}; refusing to run") from None

@@ -24,6 +24,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ import pytest
 
 from ext4guard.parser.check import check_image
 from ext4guard.parser.filesystem import Filesystem
-from ext4guard.server import landlock, sandbox, sandbox_check
+from ext4guard.server import landlock, sandbox, sandbox_check, seccomp
 from ext4guard.server.sandbox import Profile, SandboxError, contain
 from tests.seeds import manifest_entries, seed_image, seed_manifest
 
@@ -376,6 +377,54 @@ def test_refuses_without_landlock_unless_weak_allowed() -> None:
     assert any("landlock is not available" in w for w in warnings)
 
 
+def test_refuses_without_seccomp_unless_weak_allowed() -> None:
+    def body(out: int) -> list[Any]:
+        def missing() -> None:
+            raise seccomp.SeccompUnavailable("libseccomp.so.2 cannot be loaded: (test)")
+
+        seccomp.load_library = missing  # type: ignore[assignment]
+        profile = Profile(keep_fds=frozenset({out}), write_fds=frozenset({out}))
+        refused = ""
+        try:
+            contain(profile)
+        except SandboxError as exc:
+            refused = str(exc)
+        containment = contain(replace(profile, allow_weak=True))
+        return [refused, containment.seccomp, list(containment.warnings)]
+
+    refused, has_seccomp, warnings = _in_child(body)
+    assert "refusing to run" in refused and "libseccomp" in refused
+    assert has_seccomp is False
+    assert any("no syscall filter" in w for w in warnings)
+
+
+def test_older_landlock_abi_degrades_with_a_warning() -> None:
+    def body(out: int) -> list[Any]:
+        landlock.abi_version = lambda: 4  # TCP rights but no scoping
+        containment = contain(Profile(keep_fds=frozenset({out}), write_fds=frozenset({out})))
+        denied = ""
+        try:
+            os.open("/", os.O_RDONLY | os.O_DIRECTORY)  # still refused by seccomp
+        except OSError as exc:
+            denied = errno.errorcode[exc.errno]
+        return [containment.landlock_abi, list(containment.warnings), denied]
+
+    abi, warnings, denied = _in_child(body)
+    assert abi == 4 and denied == "EPERM"
+    assert any("landlock ABI 4" in w for w in warnings)
+
+
+def test_unknown_extra_syscall_is_refused() -> None:
+    def body(out: int) -> str:
+        try:
+            contain(Profile(keep_fds=frozenset({out}), extra_syscalls=("no_such_call",)))
+        except SandboxError as exc:
+            return str(exc)
+        return ""
+
+    assert _in_child(body) == "unknown syscall in extra_syscalls: no_such_call"
+
+
 def test_refuses_a_multithreaded_process() -> None:
     def body(out: int) -> str:
         stop = threading.Event()
@@ -457,8 +506,6 @@ def test_start_up_cost_under_50_ms() -> None:
 
 def test_syscall_tables_resolve() -> None:
     """Every name the allowlist uses exists on this architecture (none silently skipped)."""
-    from ext4guard.server import seccomp
-
     filt = seccomp.Filter()
     try:
         rules = sandbox.base_rules(Profile(keep_fds=frozenset(), writable_dirs=("/",)), 1, 64)
