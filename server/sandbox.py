@@ -74,7 +74,9 @@ class Profile:
     uid: int = NOBODY  # the unprivileged uid (inside the user namespace when unprivileged)
     gid: int = NOBODY
     # fds the contained process may still create (RLIMIT_NOFILE headroom above the highest
-    # kept fd; new fds are writable only with writable_dirs); 16 when writable_dirs is set.
+    # kept fd; default 0, or 16 with writable_dirs). The fds it creates are writable: only
+    # the allowlist's fd makers (extra_syscalls such as epoll_create1 or socketpair, and
+    # openat beneath writable_dirs) can have made them.
     extra_fds: int | None = None
     max_file_size: int = 0  # RLIMIT_FSIZE in bytes (0: a regular-file write is SIGXFSZ)
     # RLIMIT_NPROC: processes *and threads* of the uid (0: fork and thread creation fail
@@ -447,10 +449,11 @@ def base_rules(profile: Profile, pid: int, nofile: int) -> list[Rule]:
     request_mask = 0xFFFFFFFF  # the kernel takes ioctl's request as an unsigned int
     rules += [Rule("ioctl", (Arg(1, req, request_mask),)) for req in profile.ioctl_requests]
     writable = set(profile.write_fds)
-    if profile.writable_dirs:
+    if profile.headroom():
         # Every fd number below RLIMIT_NOFILE that is not kept was closed by contain(), so an
-        # fd found there later was opened after containment, through landlock's rules.
+        # fd found there later was made after containment, by an allowed syscall.
         writable |= set(range(3, nofile)) - profile.keep_fds
+    if profile.writable_dirs:
         rules += [Rule(name) for name in _WRITABLE_DIR_SYSCALLS]
     for fd in sorted(writable):
         for name in ("write", "writev", "pwrite64", "pwritev", "pwritev2", "sendmsg", "sendto"):

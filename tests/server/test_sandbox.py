@@ -17,6 +17,7 @@ import locale  # noqa: F401  (argparse imports it lazily; an ordinary user canno
 import os
 import shutil
 import signal
+import socket
 import statistics
 import tempfile
 import termios
@@ -293,6 +294,31 @@ def test_writes_only_to_write_fds() -> None:
         return results
 
     assert _in_child(body) == ["ok", "EPERM"]
+
+
+def test_fds_made_after_containment_are_usable_with_headroom() -> None:
+    """The FUSE server's case: an event loop makes its own fds (socketpair here) after
+    containment; extra_fds gives them room and they are writable, kept fds stay as listed."""
+
+    def body(out: int) -> list[str]:
+        r, _ = os.pipe()
+        profile = Profile(
+            keep_fds=frozenset({r, out}),
+            write_fds=frozenset({out}),
+            extra_fds=4,
+            extra_syscalls=("socketpair", "recvfrom"),
+        )
+        contain(profile)
+        a, b = socket.socketpair()
+        a.send(b"wake")
+        results = [b.recv(4).decode()]
+        try:
+            os.write(r, b"x")  # a kept fd outside write_fds
+        except OSError as exc:
+            results.append(errno.errorcode[exc.errno])
+        return results
+
+    assert _in_child(body) == ["wake", "EPERM"]
 
 
 @pytest.fixture
