@@ -248,9 +248,10 @@ class Channel:
         """File content, in frames of at most MAX_BYTES."""
         for start in range(0, len(data), MAX_BYTES):
             part = data if len(data) <= MAX_BYTES else data[start : start + MAX_BYTES]
-            self._buffer += HEADER.pack(KIND_BYTES, len(part))
-            self.flush()
-            self._write(part)
+            # One write with whatever is batched: one wake-up of the parent per chunk.
+            head = bytes(self._buffer) + HEADER.pack(KIND_BYTES, len(part))
+            self._buffer.clear()
+            self._write(head + part)
 
     def flush(self) -> None:
         if self._buffer:
@@ -295,37 +296,44 @@ class FrameDecoder:
     """Splits the byte stream into frames and validates each as soon as it is complete.
     `schemas` holds every JSON message type this answer may contain."""
 
-    __slots__ = ("_buffer", "_start", "schemas")
+    __slots__ = ("_buffer", "schemas")
 
     def __init__(self, schemas: Mapping[str, Spec]) -> None:
         self.schemas = schemas
         self._buffer = bytearray()
-        self._start = 0
 
     def feed(self, data: bytes) -> Iterator[Message | bytes]:
-        self._buffer += data
-        buf = self._buffer
-        while len(buf) - self._start >= HEADER.size:
-            kind, length = HEADER.unpack_from(buf, self._start)
-            if kind == KIND_JSON:
-                cap = MAX_JSON
-            elif kind == KIND_BYTES:
-                cap = MAX_BYTES
-            else:
-                raise ProtocolError(f"unknown frame kind 0x{kind:02x}")
-            if length > cap:
-                raise ProtocolError(f"a frame of {length} bytes exceeds the cap of {cap}")
-            end = self._start + HEADER.size + length
-            if len(buf) < end:
-                break
-            payload = bytes(buf[self._start + HEADER.size : end])
-            self._start = end
-            yield parse_message(payload, self.schemas) if kind == KIND_JSON else payload
-        if self._start:
-            del buf[: self._start]
-            self._start = 0
+        # Frames are cut straight from `data` when nothing is buffered (the common case for
+        # big file chunks): each payload is copied once.
+        src: bytes | bytearray = data
+        if self._buffer:
+            self._buffer += data
+            src = self._buffer
+        pos = 0
+        with memoryview(src) as view:
+            while len(src) - pos >= HEADER.size:
+                kind, length = HEADER.unpack_from(src, pos)
+                if kind == KIND_JSON:
+                    cap = MAX_JSON
+                elif kind == KIND_BYTES:
+                    cap = MAX_BYTES
+                else:
+                    raise ProtocolError(f"unknown frame kind 0x{kind:02x}")
+                if length > cap:
+                    raise ProtocolError(f"a frame of {length} bytes exceeds the cap of {cap}")
+                end = pos + HEADER.size + length
+                if len(src) < end:
+                    break
+                payload = bytes(view[pos + HEADER.size : end])
+                pos = end
+                yield parse_message(payload, self.schemas) if kind == KIND_JSON else payload
+            rest = bytes(view[pos:]) if src is data else b""
+        if src is data:
+            self._buffer += rest
+        else:
+            del self._buffer[:pos]
 
     @property
     def pending(self) -> int:
         """Bytes of an incomplete frame still buffered."""
-        return len(self._buffer) - self._start
+        return len(self._buffer)

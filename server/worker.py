@@ -221,7 +221,8 @@ def _child(
         try:
             pending = sys.exc_info()[1]
             if pending is not None and status != 0:
-                crash = {"t": "crash", "type": type(pending).__name__, "message": str(pending)}
+                what = str(pending)[:4096]
+                crash = {"t": "crash", "type": type(pending).__name__[:128], "message": what}
                 channel.send(crash)
                 channel.flush()
         finally:
