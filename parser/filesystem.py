@@ -21,7 +21,7 @@ from .errors import (
     Unsupported,
     Where,
 )
-from .extents import ExtentNode
+from .extents import ExtentNode, ExtentNodeKey
 from .group_desc import GroupDesc, read_group_desc
 from .htree import DxNode
 from .image import Image
@@ -78,9 +78,7 @@ class Filesystem:
         self._itable: LruCache[int, bytes] = LruCache(
             max(64, ITABLE_CACHE_BYTES // self.superblock.block_size)
         )
-        self.extent_nodes: LruCache[tuple[int, int, int, int, int], ExtentNode] = LruCache(
-            EXTENT_NODE_CACHE_SIZE
-        )
+        self.extent_nodes: LruCache[ExtentNodeKey, ExtentNode] = LruCache(EXTENT_NODE_CACHE_SIZE)
         self.dx_nodes: LruCache[tuple[int, int], DxNode] = LruCache(DX_NODE_CACHE_SIZE)
         # Parsed directory blocks for lookups; about 1 MiB of blocks whatever the block size.
         self.dir_names: LruCache[tuple[int, int], BlockNames] = LruCache(

@@ -21,11 +21,20 @@ from .superblock import SUPERBLOCK_OFFSET, Superblock
 
 
 class SystemZone:
-    """Sorted, merged, half-open block ranges [start, end) of metadata."""
+    """The metadata blocks, in three sorted parts: fixed ranges [start, end) (superblocks,
+    descriptor tables), single blocks (bitmaps), and inode tables, which all have the same
+    length. Kept apart so that building it is list slicing and sorting, not a Python loop
+    per group (an open 1 TiB image has 8,192 groups)."""
 
-    __slots__ = ("_ends", "_starts")
+    __slots__ = ("_ends", "_singles", "_starts", "_table_blocks", "_tables")
 
-    def __init__(self, ranges: list[tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        ranges: list[tuple[int, int]],
+        singles: list[int] | None = None,
+        tables: list[int] | None = None,
+        table_blocks: int = 1,
+    ) -> None:
         merged: list[tuple[int, int]] = []
         for start, end in sorted(ranges):
             if merged and start <= merged[-1][1]:
@@ -34,14 +43,25 @@ class SystemZone:
                 merged.append((start, end))
         self._starts = [start for start, _ in merged]
         self._ends = [end for _, end in merged]
+        self._singles = sorted(singles or ())
+        self._tables = sorted(tables or ())
+        self._table_blocks = table_blocks
 
     def overlaps(self, block: int, count: int) -> bool:
         """Whether [block, block + count) touches any metadata block."""
-        index = bisect.bisect_right(self._starts, block + count - 1) - 1
-        return index >= 0 and self._ends[index] > block
-
-    def __len__(self) -> int:
-        return len(self._starts)
+        end = block + count
+        index = bisect.bisect_right(self._starts, end - 1) - 1
+        if index >= 0 and self._ends[index] > block:
+            return True
+        singles = self._singles
+        index = bisect.bisect_left(singles, block)
+        if index < len(singles) and singles[index] < end:
+            return True
+        # A table starting at t covers [t, t + table_blocks): it overlaps when t lies in
+        # (block - table_blocks, end).
+        tables = self._tables
+        index = bisect.bisect_left(tables, block - self._table_blocks + 1)
+        return index < len(tables) and tables[index] < end
 
 
 def _gdt_blocks(sb: Superblock) -> int:
@@ -91,6 +111,8 @@ def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
                 if group < sb.group_count:
                     start = group_first_block(sb, group) + group_has_superblock(sb, group)
                     ranges.append((start, start + 1))
+    singles: list[int] = []
+    tables: list[int] = []
     for raw in _descriptor_table(sb, image):
         if not raw:
             continue
@@ -98,13 +120,14 @@ def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
         if sys.byteorder != "little":
             u32.byteswap()
         # bg_block_bitmap, bg_inode_bitmap, bg_inode_table: words 0-2 (+ *_hi at words 8-10).
-        fields: list[list[int]] = [list(u32[i::words]) for i in (0, 1, 2)]
-        if words >= 16:
+        fields = [u32[i::words] for i in (0, 1, 2)]
+        highs = [u32[8 + i :: words] for i in (0, 1, 2)] if words >= 16 else []
+        if any(any(high) for high in highs):
             fields = [
-                [lo | hi << 32 for lo, hi in zip(field, u32[8 + i :: words], strict=True)]
-                for i, field in enumerate(fields)
+                array.array("Q", (lo | hi << 32 for lo, hi in zip(field, high, strict=True)))
+                for field, high in zip(fields, highs, strict=True)
             ]
-        ranges.extend((b, b + 1) for b in fields[0])
-        ranges.extend((b, b + 1) for b in fields[1])
-        ranges.extend((b, b + table_blocks) for b in fields[2])
-    return SystemZone(ranges)
+        singles.extend(fields[0])
+        singles.extend(fields[1])
+        tables.extend(fields[2])
+    return SystemZone(ranges, singles, tables, table_blocks)

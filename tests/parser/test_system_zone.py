@@ -7,10 +7,13 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ext4guard.parser.blocks import BlockInMetadata
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import inode_location
+from ext4guard.parser.system_zone import SystemZone
 from tests.reference import e2fsprogs as E
 from tests.seeds import SEEDS, manifest_entries, seed_image, seed_manifest
 
@@ -63,3 +66,31 @@ def test_extent_into_the_inode_table_is_refused(tmp_path: Path) -> None:
     with Filesystem.open(image) as fs, pytest.raises(BlockInMetadata):
         fs.read(fs.lookup(path), 0, 4096)
     assert E.e2fsck(image).returncode != 0, "e2fsck agrees the image is damaged"
+
+
+_blocks = st.integers(min_value=0, max_value=300)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ranges=st.lists(st.tuples(_blocks, st.integers(min_value=1, max_value=20)), max_size=6),
+    singles=st.lists(_blocks, max_size=12),
+    tables=st.lists(_blocks, max_size=8),
+    table_blocks=st.integers(min_value=1, max_value=16),
+    block=_blocks,
+    count=st.integers(min_value=1, max_value=40),
+)
+def test_overlaps_agrees_with_the_set_of_blocks(
+    ranges: list[tuple[int, int]],
+    singles: list[int],
+    tables: list[int],
+    table_blocks: int,
+    block: int,
+    count: int,
+) -> None:
+    """The three-part zone answers as the plain set of every block it was built from."""
+    zone = SystemZone([(s, s + n) for s, n in ranges], singles, tables, table_blocks)
+    metadata = {b for s, n in ranges for b in range(s, s + n)} | set(singles)
+    metadata |= {b for t in tables for b in range(t, t + table_blocks)}
+    expected = any(b in metadata for b in range(block, block + count))
+    assert zone.overlaps(block, count) is expected
