@@ -221,6 +221,8 @@ def _child(
         try:
             pending = sys.exc_info()[1]
             if pending is not None and status != 0:
+                # Let the failed frames go first: after a MemoryError they hold the memory.
+                pending.with_traceback(None)
                 what = str(pending)[:4096]
                 crash = {"t": "crash", "type": type(pending).__name__[:128], "message": what}
                 channel.send(crash)
