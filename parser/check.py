@@ -43,6 +43,7 @@ from .blocks import BlockInMetadata, BlockOutOfRange
 from .budget import Budget
 from .checksum import crc32c_raw
 from .dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
+from .dirhash import casefold_name
 from .errors import (
     BudgetExceeded,
     ChecksumMismatch,
@@ -960,10 +961,13 @@ def _directory_pass(st: _State) -> None:
             where = Where(inode=ino, offset=entry.offset)
             if b"/" in entry.name or b"\0" in entry.name or entry.name in _DOTS:
                 st.add(DirentBadName(f"entry name {entry.name!r} is not a legal name", where))
-            elif not casefold:  # casefolded duplicates would need folding: not checked
-                if entry.name in names:
+            else:
+                # In a casefolded directory names are equal when their folded forms are (a
+                # name that is not UTF-8 stays as it is, as the kernel compares it).
+                key = (casefold_name(entry.name) if casefold else None) or entry.name
+                if key in names:
                     st.add(DirentBadName(f"entry name {entry.name!r} appears twice", where))
-                names.add(entry.name)
+                names.add(key)
             mode = st.modes.get(target)
             if mode is None and target in st.broken:
                 continue  # the inode's own damage is already reported

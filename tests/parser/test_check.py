@@ -539,3 +539,18 @@ def test_journal_superblock_checksum(tmp_path: Path) -> None:
     C.write_at(path, offset + 0x30, b"\x01")  # s_uuid byte, checksum not fixed
     assert E.e2fsck(path).returncode not in (0, 1)
     assert "checksum_mismatch" in _report(path).codes
+
+
+@pytest.mark.parametrize(
+    ("alias", "duplicate"),
+    [(b"entry-000-MIXEDCASE", True), (b"Entry-000-MixedCase-2", False)],
+)
+def test_casefolded_duplicate_names(alias: bytes, duplicate: bool, tmp_path: Path) -> None:
+    """In a casefolded directory two names that fold alike are one name twice (the kernel
+    would find only one of them); a name that differs beyond case is not."""
+    path = C.seed_copy("ext4_casefold", tmp_path)
+    E.debugfs(path, b"ln /cf/Entry-000-MixedCase /cf/" + alias, writable=True)
+    fsck = E.e2fsck(path)
+    assert fsck.returncode not in (0, 1), "the extra link leaves a wrong link count"
+    findings = [f for f in _report(path).findings if f.code == "dirent_bad_name"]
+    assert [alias in f.detail.encode() for f in findings] == ([True] if duplicate else [])
