@@ -1,0 +1,133 @@
+"""Every fuzz target over its seed inputs and a few hundred mutations: it returns (the
+parser's `Ext4Error` answers are swallowed inside the target), within a time and memory
+limit; any other exception, a hang or a blow-up fails the test.
+
+Also: the registry is complete (description, entry point, seed inputs, custom mutator,
+libFuzzer options), whole-image targets accept every shipped seed, and the libFuzzer driver
+reads the options files.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import random
+import resource
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+import pytest
+
+from ext4guard.fuzz.libfuzzer import fuzz_modules, libfuzzer_options
+from ext4guard.fuzz.seeds import seed_bytes, seed_names
+from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE, options_file
+
+#: Mutated inputs per target (record targets cost well under a millisecond each).
+MUTATIONS = {"walk": 120, "check": 120, "group_desc": 150, "journal": 150}
+DEFAULT_MUTATIONS = 300
+TIME_LIMIT_S = 30.0
+MEMORY_HEADROOM = 1 << 30
+
+
+class Hang(BaseException):
+    """The timer fired: a target ran past TIME_LIMIT_S."""
+
+
+def _expire(signum: int, frame: FrameType | None) -> None:
+    raise Hang(f"ran past {TIME_LIMIT_S} s")
+
+
+@contextmanager
+def limits() -> Iterator[None]:
+    old = signal.signal(signal.SIGALRM, _expire)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as f:
+        vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, hard))
+    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_registry_is_complete() -> None:
+    assert set(TARGETS) >= {
+        "superblock", "group_desc", "inode", "extents", "dirblock", "xattr", "journal",
+        "walk", "check",
+    }  # fmt: skip
+    for name, module in TARGETS.items():
+        assert isinstance(module.DESCRIPTION, str) and module.DESCRIPTION, name
+        assert callable(module.test_one_input) and callable(module.make_mutator), name
+        options = configparser.ConfigParser()
+        options.read(options_file(name))
+        assert {"max_len", "timeout", "rss_limit_mb"} <= set(options["libfuzzer"]), name
+        assert libfuzzer_options(options_file(name))[0].startswith("-max_len=")
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_seed_inputs_fit_and_run(name: str) -> None:
+    module = TARGETS[name]
+    inputs = module.seed_inputs()
+    assert inputs, f"{name}: no seed inputs"
+    options = configparser.ConfigParser()
+    options.read(options_file(name))
+    max_len = int(options["libfuzzer"]["max_len"])
+    assert max(len(data) for data in inputs) <= max_len
+    with limits():
+        for data in inputs:
+            module.test_one_input(data)
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_mutated_inputs_only_raise_ext4error(name: str) -> None:
+    """Mutations from the target's own custom mutator, fixed and unfixed, plus truncations
+    and random bytes: `test_one_input` must return for every one."""
+    module = TARGETS[name]
+    rng = random.Random(f"fuzz-{name}")
+    corpus = module.seed_inputs()
+    fixed = module.make_mutator(fix=True)
+    unfixed = module.make_mutator(fix=False)
+    with limits():
+        for i in range(MUTATIONS.get(name, DEFAULT_MUTATIONS)):
+            data = corpus[rng.randrange(len(corpus))]
+            mutate = fixed if i % 3 else unfixed
+            data = mutate(data, 1 << 22, rng.randrange(1 << 32))
+            if name not in WHOLE_IMAGE and i % 7 == 0:
+                data = data[:2] + rng.randbytes(rng.randrange(1, 64)) + data[66:]
+            if name not in WHOLE_IMAGE and i % 11 == 0:
+                data = bytes([data[0], data[1] | 1]) + data[2:]  # leave checksums broken
+            module.test_one_input(data)
+            if i % 5 == 0:
+                corpus.append(data)  # mutations of mutations, as a campaign goes
+
+
+@pytest.mark.parametrize("name", sorted(WHOLE_IMAGE))
+def test_whole_image_targets_take_every_seed(name: str) -> None:
+    module = TARGETS[name]
+    with limits():
+        for seed in seed_names():
+            module.test_one_input(seed_bytes(seed))
+            module.test_one_input(seed_bytes(seed)[: 64 * 1024])  # truncated
+        module.test_one_input(b"")
+        module.test_one_input(bytes(4096))
+
+
+def test_record_targets_take_odd_inputs() -> None:
+    with limits():
+        for name, module in TARGETS.items():
+            if name in WHOLE_IMAGE:
+                continue
+            for data in (b"", b"\x00", b"\xff\xff", b"\x07\x00" + bytes(8192), bytes(range(256))):
+                module.test_one_input(data)
+
+
+def test_driver_instruments_only_the_parser() -> None:
+    names = fuzz_modules()
+    assert "ext4guard.fuzz.mutators" in names and "ext4guard.fuzz.targets.walk" in names
+    assert "ext4guard.fuzz.targets" in names
+    assert not any(n.startswith("ext4guard.parser") for n in names)
