@@ -3,6 +3,8 @@ an ordinary user, a deadline that holds, and one line for every way the parse ca
 
 from __future__ import annotations
 
+import argparse
+import ctypes
 import hashlib
 import json
 import os
@@ -13,12 +15,13 @@ import sys
 import tempfile
 import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ext4guard.server import cli
+from ext4guard.server.protocol import Channel
 from tests.seeds import manifest_entries, seed_image, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
@@ -168,3 +171,40 @@ def test_a_missing_delegate_is_one_line(
     monkeypatch.setitem(cli.DELEGATED, "sandbox-check", ("ext4guard.no_such_module", "test"))
     assert cli.main(["sandbox-check"]) == 2
     assert capsys.readouterr().err == "ext4guard: sandbox-check is not available in this build\n"
+
+
+@pytest.mark.parametrize(
+    ("crash", "line", "code"),
+    [
+        (lambda: ctypes.string_at(0), "parser killed by SIGSEGV (a memory fault)", 1),
+        (lambda: os.kill(os.getpid(), 9), "parser killed by SIGKILL (killed from outside", 1),
+        (lambda: time.sleep(60), "parser timed out after 0.5 s and was killed", 1),
+        (lambda: os.open("/etc/passwd", os.O_RDONLY), "internal error (a bug, please report", 2),
+    ],
+)
+def test_a_parser_that_dies_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    crash: Callable[[], object],
+    line: str,
+    code: int,
+) -> None:
+    """The CLI's own path (image opened, child contained, status mapped, line printed) with a
+    parser that crashes where a hostile image would make it crash: inside the child."""
+    real_job = cli.JOBS["info"]
+
+    def job(args: argparse.Namespace) -> cli.Job:
+        made = real_job(args)
+
+        def produce(fd: int, channel: Channel) -> None:
+            crash()
+
+        return cli.Job(produce, made.consumer, made.finish)
+
+    monkeypatch.setitem(cli.JOBS, "info", job)
+    image = str(seed_image("ext2_1k"))
+    assert cli.main(["--timeout", "0.5", "info", image]) == code
+    out, err = capfd.readouterr()
+    assert out == ""
+    (got,) = err.splitlines()
+    assert got.startswith(f"ext4guard: {image}: {line}")
