@@ -56,7 +56,7 @@ from .errors import (
     Where,
 )
 from .extents import MAX_LOGICAL_BLOCKS, Extent, walk_extent_tree
-from .group_desc import GroupDesc, group_first_block, group_has_superblock
+from .group_desc import GroupDesc, backup_groups, group_first_block, group_has_superblock
 from .htree import Htree
 from .image import Image
 from .inline import read_inline_tail
@@ -70,6 +70,7 @@ from .inode import (
     is_fast_symlink,
     read_inode,
 )
+from .superblock import SUPERBLOCK_SIZE, parse_superblock
 from .xattr import XattrEaInodeBad, parse_ibody
 from .xattr import parse_block as parse_xattr_block
 
@@ -417,6 +418,7 @@ def _run(st: _State) -> None:
     _orphan_chain(st)
     _orphan_file(st)
     _journal_superblock(st)
+    _backup_superblocks(st)
     inode_bitmaps = _inode_pass(st, meta, owned, ratio_bits)
     _directory_pass(st)
     _link_counts(st)
@@ -868,6 +870,39 @@ def _journal_superblock(st: _State) -> None:
         computed = crc32c_raw(0xFFFFFFFF, data[:0xFC] + b"\0\0\0\0" + data[0x100:0x400])
         if stored != computed:
             st.add(ChecksumMismatch("journal superblock", stored, computed, where))
+
+
+#: Fields a backup superblock must share with the primary: the geometry and the features.
+#: Counts, times and state legitimately lag behind (the kernel updates backups rarely).
+_BACKUP_FIELDS = (
+    "block_size", "cluster_size", "blocks_count", "inodes_count", "first_data_block",
+    "blocks_per_group", "clusters_per_group", "inodes_per_group", "inode_size", "desc_size",
+    "uuid", "compat", "incompat", "ro_compat",
+)  # fmt: skip
+#: Without sparse_super every group has a backup; e2fsck reads the first (group 1) only.
+MAX_BACKUPS_CHECKED = 64
+
+
+def _backup_superblocks(st: _State) -> None:
+    """Each backup superblock (at the start of its group's first block) must decode, verify
+    and agree with the primary on geometry and features. e2fsck only rewrites stale backups
+    when it repairs, so differences are notes, never findings."""
+    sb = st.fs.superblock
+    for group in backup_groups(sb)[:MAX_BACKUPS_CHECKED]:
+        offset = group_first_block(sb, group) * sb.block_size
+        where = Where(group=group, offset=offset)
+        try:
+            raw = st.fs.image.read(offset, SUPERBLOCK_SIZE, where)
+            backup = parse_superblock(raw, st.fs.image.size, where)
+        except Ext4Error as exc:
+            st.notes.append(f"backup superblock in group {group}: {exc.code}: {exc.detail}")
+            continue
+        differ = [name for name in _BACKUP_FIELDS if getattr(backup, name) != getattr(sb, name)]
+        if differ:
+            st.notes.append(
+                f"backup superblock in group {group} differs from the primary in "
+                + ", ".join(differ)
+            )
 
 
 def _orphan_file(st: _State) -> None:

@@ -20,6 +20,7 @@ import pytest
 
 from ext4guard.parser.budget import Budget
 from ext4guard.parser.check import CheckReport, check, check_image
+from ext4guard.parser.checksum import crc32c_raw
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from tests.parser import corrupt as C
@@ -554,3 +555,46 @@ def test_casefolded_duplicate_names(alias: bytes, duplicate: bool, tmp_path: Pat
     assert fsck.returncode not in (0, 1), "the extra link leaves a wrong link count"
     findings = [f for f in _report(path).findings if f.code == "dirent_bad_name"]
     assert [alias in f.detail.encode() for f in findings] == ([True] if duplicate else [])
+
+
+_BACKUP_GROUP = 1
+
+
+@pytest.mark.parametrize("fix_checksum", [False, True])
+def test_backup_superblock_is_compared(fix_checksum: bool, tmp_path: Path) -> None:
+    """A stale or damaged backup superblock is a note, not a finding: e2fsck -fn calls the
+    image clean (it rewrites backups only when it repairs)."""
+    path = C.seed_copy("ext4_noflexbg", tmp_path)  # 1 KiB blocks, backups in groups 1 and 3
+    backup_block = E.groups(path)[_BACKUP_GROUP].superblock_at
+    assert backup_block is not None
+    with open(path, "r+b") as image:
+        image.seek(backup_block * 1024)
+        backup = bytearray(image.read(1024))
+        assert struct.unpack_from("<H", backup, 0x38)[0] == 0xEF53
+        assert struct.unpack_from("<H", backup, 0x5A)[0] == _BACKUP_GROUP  # s_block_group_nr
+        backup[0x68] ^= 0xFF  # s_uuid[0]
+        if fix_checksum:
+            struct.pack_into("<I", backup, 0x3FC, crc32c_raw(0xFFFFFFFF, bytes(backup[:0x3FC])))
+        image.seek(backup_block * 1024)
+        image.write(backup)
+    assert E.e2fsck(path).returncode == 0
+    report = _report(path)
+    assert report.clean
+    [note] = [n for n in report.notes if "backup superblock" in n]
+    assert f"group {_BACKUP_GROUP}" in note
+    if fix_checksum:
+        # dumpe2fs reads that backup and sees the other UUID too.
+        primary = E.superblock(path)["Filesystem UUID"]
+        assert note.endswith("differs from the primary in uuid")
+        assert primary not in _dumpe2fs_backup(path, backup_block)
+    else:
+        assert "checksum" in note
+
+
+def _dumpe2fs_backup(path: Path, block: int) -> str:
+    return subprocess.run(
+        [E.DUMPE2FS, "-h", "-o", f"superblock={block}", "-o", "blocksize=1024", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
