@@ -12,7 +12,8 @@ need_apt=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for pkg in e2fsprogs fuse3 libfuse3-dev pkg-config xz-utils acl; do
+# gcc + libfuse3-dev + pkg-config build pyfuse3; libseccomp2 is loaded by server/seccomp.py.
+for pkg in e2fsprogs fuse3 libfuse3-dev pkg-config gcc libseccomp2 xz-utils acl; do
   have_pkg "$pkg" || need_apt+=("$pkg")
 done
 have_cmd node || need_apt+=(nodejs)
