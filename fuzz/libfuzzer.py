@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     cli.add_argument("--write-seeds", type=Path, metavar="DIR")
     ours, rest = cli.parse_known_args(args)
 
-    import atheris
+    import atheris  # type: ignore[import-untyped]
 
     # Only the parser counts as coverage: the fuzz package's own code is left alone.
     with atheris.instrument_imports(include=["ext4guard.parser"], exclude=fuzz_modules()):

@@ -471,9 +471,10 @@ def apply(raw: bytes, layout: Layout, ops: Sequence[Op], *, fix: bool = True) ->
     for op in ops:
         if isinstance(op, SetField):
             if op.offset >= 0 and op.offset + op.width <= len(buf):
-                order = "big" if op.big_endian else "little"
                 top = (1 << (8 * op.width)) - 1
-                buf[op.offset : op.offset + op.width] = (op.value & top).to_bytes(op.width, order)
+                value = op.value & top
+                data = value.to_bytes(op.width, "big" if op.big_endian else "little")
+                buf[op.offset : op.offset + op.width] = data
                 dirty.append((op.offset, op.offset + op.width))
         elif isinstance(op, Overwrite):
             data = op.data[: max(0, len(buf) - op.offset)]
@@ -549,8 +550,9 @@ def inode_record_checksum(seed: int, record: bytes | bytearray) -> tuple[int, bo
 
 def fix_checksums(
     buf: bytearray, layout: Layout, dirty: Iterable[tuple[int, int]], original: bytes = b""
-) -> None:
-    """Recompute, in place, every checksum that covers a byte in a `dirty` range."""
+) -> list[Record]:
+    """Recompute, in place, every checksum that covers a byte in a `dirty` range; return the
+    records rewritten."""
     sb = layout.sb
     todo: dict[tuple[str, int], Record] = {}
     for start, end in dirty:
@@ -610,9 +612,9 @@ def _fix_desc(buf: bytearray, layout: Layout, sb: Superblock, record: Record) ->
                 if record.length >= 0x3C:
                     _U16.pack_into(buf, record.offset + hi, csum >> 16)
     raw = bytes(buf[record.offset : record.end])
-    csum = descriptor_checksum(sb, record.group, raw)
-    if csum is not None:
-        _U16.pack_into(buf, record.offset + 0x1E, csum)
+    expected = descriptor_checksum(sb, record.group, raw)
+    if expected is not None:
+        _U16.pack_into(buf, record.offset + 0x1E, expected)
 
 
 def _fix_inode(buf: bytearray, layout: Layout, sb: Superblock, record: Record) -> None:

@@ -16,6 +16,7 @@ from functools import cached_property
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.image import Image
+from ext4guard.parser.inode import Inode
 
 from .. import mutators as M
 from ..memimage import Template
@@ -47,7 +48,7 @@ def exercise_inode(fs: Filesystem, ino: int, path: bytes | None = None) -> None:
     if path is not None:
         attempt(lambda: fs.lookup(path))
     attempt(lambda: fs.xattrs(ino))
-    if isinstance(inode, Ext4Error) or not hasattr(inode, "file_type"):
+    if not isinstance(inode, Inode):
         return
     kind = inode.file_type
     if kind == "dir":

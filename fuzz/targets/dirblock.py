@@ -9,6 +9,7 @@ and every entry listed is stat'ed. ("Directory Entries", "Hash Tree Directories"
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 from ext4guard.parser.budget import Budget
 from ext4guard.parser.directory import find_entry
@@ -31,10 +32,10 @@ def _run(fs: Filesystem, cand: Candidate) -> None:
         entries, _findings = listing
         names += [e.name for e in entries[:8]] + [e.name for e in entries[-8:]]
         for entry in itertools.islice(entries, LIST_CAP):
-            attempt(lambda entry=entry: fs.stat(entry.inode))
+            attempt(partial(fs.stat, entry.inode))
     if isinstance(directory, Inode):
         for name in names:
-            attempt(lambda name=name: find_entry(fs, directory, name, Budget()))
+            attempt(partial(find_entry, fs, directory, name, Budget()))
 
 
 TARGET = RecordTarget(SMALL_SEEDS, select([R.DIR_BLOCK], per_seed=10), _run)

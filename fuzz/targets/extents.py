@@ -10,6 +10,7 @@ whole tree walked as `check` does. ("Extent Tree", "Direct/Indirect Block Addres
 from __future__ import annotations
 
 import struct
+from functools import partial
 
 from ext4guard.parser.filesystem import Filesystem
 
@@ -112,7 +113,7 @@ def _run(fs: Filesystem, cand: Candidate) -> None:
     exercise_inode(fs, ino)
     bs = fs.superblock.block_size
     for block in (1, 11, 12, 13, 100, 1 << 20, (1 << 32) - 1):
-        attempt(lambda block=block: fs.iomap(ino, block * bs, 3 * bs))
+        attempt(partial(fs.iomap, ino, block * bs, 3 * bs))
     attempt(lambda: fs.read(ino, 12 * bs, 2 * bs))
     full_map(fs, ino)
 

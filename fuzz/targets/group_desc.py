@@ -9,6 +9,7 @@ through the descriptors. ("Block Group Descriptors", "Block and inode Bitmaps".)
 from __future__ import annotations
 
 import itertools
+from functools import partial
 
 from ext4guard.parser.bitmaps import read_block_bitmap, read_inode_bitmap
 from ext4guard.parser.budget import Budget
@@ -26,8 +27,8 @@ DESCRIPTION = "group descriptors and bitmaps: descriptor checksums, bitmaps, zon
 def _run(fs: Filesystem, cand: Candidate) -> None:
     for item in itertools.islice(fs.groups(), 64):
         if isinstance(item, GroupDesc):
-            attempt(lambda desc=item: read_block_bitmap(fs, desc, Budget()))
-            attempt(lambda desc=item: read_inode_bitmap(fs, desc, Budget()))
+            attempt(partial(read_block_bitmap, fs, item, Budget()))
+            attempt(partial(read_inode_bitmap, fs, item, Budget()))
     attempt(fs.blocks.zone)
     attempt(lambda: fs.stat(ROOT_INO))
     exercise_tree(fs, cap=LIST_CAP)
