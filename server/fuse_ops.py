@@ -21,8 +21,8 @@ import errno
 import json
 import os
 import stat
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import IO, ParamSpec, TypeVar
 
 import pyfuse3
@@ -54,6 +54,10 @@ DEFAULT_TIMEOUT = 24 * 3600.0
 #: Findings remembered to log each once; past this many, further ones are only counted.
 MAX_FINDINGS_KEPT = 10_000
 XATTR_CACHE_SIZE = 4096
+#: Listed entries (name and attributes) kept for directories listed again: pyfuse3 cannot ask
+#: the kernel to cache listings (FOPEN_CACHE_DIR), so a second `find` lists every directory
+#: again; from here it costs no parsing. Bounded by entries over all directories.
+LISTING_CACHE_ENTRIES = 1 << 17
 
 _FUSE_ROOT = 1
 _TYPE_BITS = {
@@ -129,10 +133,7 @@ class FindingLog:
                 self.stream = None  # the log went away: keep serving
 
 
-@dataclass(frozen=True, slots=True)
-class _OpenDir:
-    ino: int
-    entries: list[DirEntry]
+Listing = list[tuple[bytes, pyfuse3.EntryAttributes]]
 
 
 class Ext4Operations(pyfuse3.Operations):
@@ -160,7 +161,9 @@ class Ext4Operations(pyfuse3.Operations):
         self.block_size = fs.superblock.block_size
         self.first_ino = max(fs.superblock.first_ino, ROOT_INO + 1)
         self._files: dict[int, Inode] = {}
-        self._dirs: dict[int, _OpenDir] = {}
+        self._dirs: dict[int, Listing] = {}
+        self._listings: OrderedDict[int, Listing] = OrderedDict()
+        self._listed_entries = 0
         self._next_fh = 1
         self._xattrs: LruCache[int, dict[bytes, bytes]] = LruCache(XATTR_CACHE_SIZE)
 
@@ -298,22 +301,35 @@ class Ext4Operations(pyfuse3.Operations):
 
     def _opendir(self, node: int) -> int:
         ino = self._ext4_ino(node)
-        entries, findings = self.fs.iterdir(ino)
-        for finding in findings:  # partial results: the readable entries are served
-            self.log.report(finding)
+        listing = self._listings.get(ino)
+        if listing is None:
+            entries, findings = self.fs.iterdir(ino)
+            for finding in findings:  # partial results: the readable entries are served
+                self.log.report(finding)
+            listing = [(e.name, self._entry_attributes(ino, e)) for e in entries]
+            self._keep_listing(ino, listing)
+        else:
+            self._listings.move_to_end(ino)
         fh = self._fh()
-        self._dirs[fh] = _OpenDir(ino, entries)
+        self._dirs[fh] = listing
         return fh
 
+    def _keep_listing(self, ino: int, listing: Listing) -> None:
+        if len(listing) > LISTING_CACHE_ENTRIES // 4:
+            return  # a huge directory would push out every other one
+        self._listings[ino] = listing
+        self._listed_entries += len(listing)
+        while self._listed_entries > LISTING_CACHE_ENTRIES:
+            _ino, dropped = self._listings.popitem(last=False)
+            self._listed_entries -= len(dropped)
+
     async def readdir(self, fh: int, start_id: int, token: pyfuse3.ReaddirToken) -> None:
-        opened = self._dirs.get(fh)
-        if opened is None:
+        listing = self._dirs.get(fh)
+        if listing is None:
             raise pyfuse3.FUSEError(errno.EBADF)
-        entries = opened.entries
-        for index in range(start_id, len(entries)):
-            entry = entries[index]
-            attr = self._entry_attributes(opened.ino, entry)
-            if not pyfuse3.readdir_reply(token, entry.name, attr, index + 1):
+        for index in range(start_id, len(listing)):
+            name, attr = listing[index]
+            if not pyfuse3.readdir_reply(token, name, attr, index + 1):
                 return
 
     def _entry_attributes(self, parent: int, entry: DirEntry) -> pyfuse3.EntryAttributes:

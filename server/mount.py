@@ -45,15 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-import pyfuse3
-import trio
-
-from ext4guard.parser.errors import Ext4Error
-from ext4guard.parser.filesystem import Filesystem
-
 from . import sandbox
-from .fuse_ops import DEFAULT_TIMEOUT, Ext4Operations, FindingLog
-from .iomap import DEFAULT_WINDOW, Iomap
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -132,16 +124,16 @@ class MountOptions:
 
     allow_other: bool = False
     noexec: bool = False
-    #: entry and attribute timeouts in seconds (the image is read-only: long)
-    timeout: float = DEFAULT_TIMEOUT
+    #: entry and attribute timeouts in seconds (None: fuse_ops.DEFAULT_TIMEOUT, a day)
+    timeout: float | None = None
     #: open files with FOPEN_DIRECT_IO (no page cache; every read reaches the server)
     direct_io: bool = False
     #: the kernel's max_read mount option (bytes per read request), when set
     max_read: int | None = None
     #: the mount's readahead (its bdi's read_ahead_kb), when set
     readahead_kb: int | None = None
-    #: mapping window fetched per iomap miss, in bytes
-    window: int = DEFAULT_WINDOW
+    #: mapping window fetched per iomap miss, in bytes (None: iomap.DEFAULT_WINDOW)
+    window: int | None = None
 
 
 def parse_options(text: str | None, allow_other: bool = False) -> MountOptions:
@@ -285,6 +277,17 @@ def _receive(fd: int, timeout: float | None) -> dict[str, object] | None:
 
 def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountOptions) -> int:
     """The server process: contain, check the image, wait for the mount, serve."""
+    # Everything the server runs is imported now: once contained, it cannot open a file.
+    # (Imported here, not at the top, so that `umount` starts in a few milliseconds.)
+    import pyfuse3
+    import trio
+
+    from ext4guard.parser.errors import Ext4Error
+    from ext4guard.parser.filesystem import Filesystem
+
+    from .fuse_ops import DEFAULT_TIMEOUT, Ext4Operations, FindingLog
+    from .iomap import DEFAULT_WINDOW, Iomap
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the helper's: it unmounts
     _set_name(b"ext4guard-serve")
     profile = sandbox.Profile(
@@ -314,8 +317,8 @@ def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountO
     ops = Ext4Operations(
         fs,
         log=FindingLog(sys.stderr),
-        timeout=options.timeout,
-        iomap=Iomap(fs, window=options.window),
+        timeout=DEFAULT_TIMEOUT if options.timeout is None else options.timeout,
+        iomap=Iomap(fs, window=DEFAULT_WINDOW if options.window is None else options.window),
         direct_io=options.direct_io,
     )
     pyfuse3.init(ops, f"/dev/fd/{fuse_fd}", set())
