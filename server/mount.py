@@ -539,6 +539,7 @@ def _daemon(helper: _Helper, ready_w: int) -> NoReturn:
     code = EXIT_FAILED
     try:
         os.setsid()
+        os.chdir("/")  # every path is absolute by now; do not pin the caller's directory
         _set_name(b"ext4guard-mount")
         null = os.open(os.devnull, os.O_RDWR)
         log = null
