@@ -510,6 +510,8 @@ def mount(
     the server's stderr then go to `log`, else to /dev/null)."""
     image = os.path.abspath(image)
     mountpoint = os.path.realpath(mountpoint)
+    if not os.path.isdir(mountpoint):
+        raise MountError(f"{mountpoint}: mount point is not a directory")
     helper = _Helper(image, mountpoint, options, None if log is None else os.path.abspath(log))
     if foreground:
         _set_name(b"ext4guard-mount")
