@@ -42,12 +42,20 @@ class Template:
     the original back costs far less than writing the whole image each time.
     """
 
-    __slots__ = ("fd", "raw", "size")
+    __slots__ = ("fd", "raw", "size", "work")
 
     def __init__(self, raw: bytes) -> None:
         self.raw = raw
         self.size = len(raw)
         self.fd = memfd_with(raw)
+        #: A scratch copy of the image for building an input's bytes (checksum fixes,
+        #: mutations); whoever writes into it puts the seed's bytes back (`restore`).
+        self.work = bytearray(raw)
+
+    def restore(self, ranges: list[tuple[int, int]]) -> None:
+        """Put the seed's bytes back into `work` over `ranges`."""
+        for start, end in ranges:
+            self.work[start:end] = self.raw[start:end]
 
     @contextmanager
     def spliced(self, patches: list[tuple[int, bytes]]) -> Iterator[int]:

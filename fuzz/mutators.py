@@ -466,6 +466,16 @@ def generate_ops(layout: Layout, raw: bytes | bytearray, ch: Chooser, count: int
 def apply(raw: bytes, layout: Layout, ops: Sequence[Op], *, fix: bool = True) -> bytes:
     """`raw` with `ops` applied, then (with `fix`) every invalidated checksum recomputed."""
     buf = bytearray(raw)
+    _dirty, cut = apply_in_place(buf, layout, ops, fix=fix, original=raw)
+    del buf[cut:]
+    return bytes(buf)
+
+
+def apply_in_place(
+    buf: bytearray, layout: Layout, ops: Sequence[Op], *, fix: bool, original: bytes
+) -> tuple[list[tuple[int, int]], int]:
+    """Apply `ops` to `buf` (and fix checksums); return the byte ranges written and the
+    length a `Truncate` asks for. Truncation is left to the caller."""
     dirty: list[tuple[int, int]] = []
     cut = len(buf)
     for op in ops:
@@ -494,9 +504,8 @@ def apply(raw: bytes, layout: Layout, ops: Sequence[Op], *, fix: bool = True) ->
         elif isinstance(op, Truncate) and op.size >= 0:
             cut = min(cut, op.size)
     if fix:
-        fix_checksums(buf, layout, dirty, raw)
-    del buf[cut:]
-    return bytes(buf)
+        dirty += [(r.offset, r.end) for r in fix_checksums(buf, layout, dirty, original)]
+    return dirty, cut
 
 
 def _in(buf: bytearray, offset: int, length: int) -> bool:

@@ -173,13 +173,16 @@ class RecordTarget:
         patches = cand.split(data[2:])
         if data[1] & FLAG_NO_FIX:
             return cand, patches
-        raw = cand.template.raw
-        work = bytearray(raw)
+        template = cand.template
+        work = template.work
+        dirty = [(offset, offset + len(body)) for offset, body in patches]
         for offset, body in patches:
             work[offset : offset + len(body)] = body
-        dirty = [(offset, offset + len(body)) for offset, body in patches]
-        fixed = M.fix_checksums(work, cand.layout, dirty, raw)
-        patches += [(r.offset, bytes(work[r.offset : r.end])) for r in fixed]
+        try:
+            fixed = M.fix_checksums(work, cand.layout, dirty, template.raw)
+            patches += [(r.offset, bytes(work[r.offset : r.end])) for r in fixed]
+        finally:
+            template.restore([(offset, offset + len(body)) for offset, body in patches])
         return cand, patches
 
     def test_one_input(self, data: bytes) -> None:
@@ -202,12 +205,17 @@ class RecordTarget:
                 return byte_mutate(data, max_size)
             return bytes(rng.randbytes(2)) + data[2:]
         cand = self.candidates[data[0] % len(self.candidates)]
-        image = bytearray(cand.template.raw)
+        template = cand.template
+        work = template.work
+        windows = [(offset, offset + len(body)) for offset, body in cand.split(data[2:])]
         for offset, body in cand.split(data[2:]):
-            image[offset : offset + len(body)] = body
-        ops = [M.generate_op(cand.layout, image, M.RandomChooser(rng), cand.record)]
-        out = M.apply(bytes(image), cand.layout, ops, fix=False)
-        payload = b"".join(out[offset : offset + length] for offset, length in cand.windows)
+            work[offset : offset + len(body)] = body
+        try:
+            ops = [M.generate_op(cand.layout, work, M.RandomChooser(rng), cand.record)]
+            dirty, _cut = M.apply_in_place(work, cand.layout, ops, fix=False, original=b"")
+            payload = b"".join(bytes(work[start:end]) for start, end in windows)
+        finally:
+            template.restore(windows + dirty)
         return (data[:2] + payload)[:max_size]
 
     def make_mutator(
