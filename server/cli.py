@@ -132,15 +132,19 @@ def _containment_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
 
 #: Commands implemented elsewhere: `ext4guard NAME ARGS...` calls `main(ARGS)` of the module.
 #: mount/umount (engineer C) and fuzz (engineer D) are wired here when their modules land.
+#: Commands served by another module's `main(argv)`: (module, help). Everything after the
+#: command name is passed on; the mount module parses `mount ...`/`umount ...` itself, so
+#: its two commands get their own name back in front (`_NAMED`).
 DELEGATED: dict[str, tuple[str, str]] = {
     "sandbox-check": (
         "ext4guard.server.sandbox_check",
         "start a contained child, print its live status and try every escape",
     ),
-    # "mount": ("ext4guard.server.mount", "read-only FUSE mount of an image"),
-    # "umount": ("ext4guard.server.mount", ...),
+    "mount": ("ext4guard.server.mount", "mount an image read-only (contained FUSE server)"),
+    "umount": ("ext4guard.server.mount", "unmount an ext4guard mount (always works)"),
     # "fuzz": ("ext4guard.fuzz.runner", "run a fuzzing campaign against the parser"),
 }
+_NAMED = frozenset({"mount", "umount"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -456,7 +460,7 @@ def _delegate(name: str, argv: Sequence[str]) -> int:
     except ModuleNotFoundError:
         print(f"ext4guard: {name} is not available in this build", file=sys.stderr)
         return EXIT_FAILED
-    result: int = module.main(list(argv))
+    result: int = module.main([name, *argv] if name in _NAMED else list(argv))
     return result
 
 

@@ -43,9 +43,13 @@ pytestmark = [
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
+#: The command users run: `ext4guard mount|umount ...` (the CLI hands them to server/mount.py).
+EXT4GUARD = [sys.executable, "-m", "ext4guard.server.cli"]
+
+
 def run_mount(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ext4guard.server.mount", *args],
+        [*EXT4GUARD, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -298,7 +302,7 @@ def test_sigterm_to_the_helper_unmounts_and_umount_is_idempotent(workdir: Path) 
     mnt = workdir / "term"
     mnt.mkdir()
     helper = subprocess.Popen(
-        [sys.executable, "-m", "ext4guard.server.mount", "mount", "-f", str(image), str(mnt)],
+        [*EXT4GUARD, "mount", "-f", str(image), str(mnt)],
         env=ENV,
         stderr=subprocess.PIPE,
         text=True,
