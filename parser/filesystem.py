@@ -129,20 +129,26 @@ class Filesystem:
         raw = path.encode("utf-8", "surrogateescape") if isinstance(path, str) else path
         ino = ROOT_INO
         for name in (part for part in raw.split(b"/") if part):
-            child = self._dentries.get((ino, name))
-            if child is None:
-                directory = self.inode(ino)
-                if not directory.is_dir:
-                    raise NotADirectory(
-                        f"{raw!r}: inode {ino} is not a directory", Where(inode=ino)
-                    )
-                entry = find_entry(self, directory, name, Budget())
-                if entry is None:
-                    raise NotFound(f"{raw!r}: no entry {name!r} in inode {ino}", Where(inode=ino))
-                child = entry.inode
-                self._dentries.put((ino, name), child)
-            ino = child
+            try:
+                ino = self.lookup_in(ino, name)
+            except (NotFound, NotADirectory) as exc:
+                raise type(exc)(f"{raw!r}: {exc.detail}", exc.where) from None
         return ino
+
+    def lookup_in(self, ino: int, name: bytes) -> int:
+        """Inode number of entry `name` of directory `ino` (one path component; FUSE's
+        lookup). Raises NotFound or NotADirectory (both Ext4Error) when there is none."""
+        child = self._dentries.get((ino, name))
+        if child is None:
+            directory = self.inode(ino)
+            if not directory.is_dir:
+                raise NotADirectory(f"inode {ino} is not a directory", Where(inode=ino))
+            entry = find_entry(self, directory, name, Budget())
+            if entry is None:
+                raise NotFound(f"no entry {name!r} in inode {ino}", Where(inode=ino))
+            child = entry.inode
+            self._dentries.put((ino, name), child)
+        return child
 
     def iterdir(self, ino: int) -> tuple[list[DirEntry], list[Corruption]]:
         """The entries of directory `ino` (not `.` and `..`) and the damage met listing it."""
