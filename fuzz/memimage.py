@@ -42,9 +42,10 @@ class Template:
     the original back costs far less than writing the whole image each time.
     """
 
-    __slots__ = ("fd", "raw", "size", "work")
+    __slots__ = ("fd", "name", "raw", "size", "work")
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, name: str = "") -> None:
+        self.name = name  # the seed's name, for reproducers
         self.raw = raw
         self.size = len(raw)
         self.fd = memfd_with(raw)

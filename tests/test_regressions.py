@@ -1,10 +1,11 @@
 """Replay every input in corpus/regressions/: each once broke the parser's contracts.
 
 An input is `NAME.patch.json`, the bytes a mutation changed relative to a seed image
-(`{"seed": "ext4_1k", "patch": {"<offset>": "<hex bytes>"}}`: the repository stays lean),
-with a sidecar `NAME.json` naming the bug, the API call that broke and the fix commit. The
-replay makes the image and runs every public call over it (tests/parser/test_properties.py's
-driver): each must return or raise an `Ext4Error`, in bounded time and memory.
+(`{"seed": "ext4_1k", "patch": {"<offset>": "<hex bytes>"}}`, plus `"size"` for an image
+cut short: the repository stays lean), with a sidecar `NAME.json` naming the bug, the API
+call that broke and the fix commit. The replay makes the image and runs every public call
+over it (tests/parser/test_properties.py's driver), then feeds it to the whole-image fuzz
+targets (walk, check): each must return or raise an `Ext4Error`, in bounded time and memory.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE
 from tests.parser.test_properties import exercise, limits
 from tests.seeds import SEEDS, seed_image
 
@@ -30,6 +32,20 @@ def load_patch(path: Path) -> tuple[str, dict[int, bytes]]:
     return doc["seed"], {int(at): bytes.fromhex(data) for at, data in doc["patch"].items()}
 
 
+def load_image(path: Path) -> tuple[str, bytes]:
+    """The seed's name and the image an input stands for (patch applied, size honoured)."""
+    seed, patch = load_patch(path)
+    assert seed in SEEDS, f"{path.name}: unknown seed {seed}"
+    buf = bytearray(seed_image(seed).read_bytes())
+    for at, data in patch.items():
+        assert at + len(data) <= len(buf), f"{path.name}: patch past the image end"
+        buf[at : at + len(data)] = data
+    size = json.loads(path.read_text()).get("size")
+    if size is not None:
+        del buf[int(size) :]
+    return seed, bytes(buf)
+
+
 @NONE_YET
 def test_every_input_has_a_sidecar() -> None:
     for path in INPUTS:
@@ -41,13 +57,17 @@ def test_every_input_has_a_sidecar() -> None:
 @NONE_YET
 @pytest.mark.parametrize("path", INPUTS or [Path("none")], ids=[p.name for p in INPUTS] or ["none"])
 def test_replay(path: Path, tmp_path: Path) -> None:
-    seed, patch = load_patch(path)
-    assert seed in SEEDS, f"{path.name}: unknown seed {seed}"
-    buf = bytearray(seed_image(seed).read_bytes())
-    for at, data in patch.items():
-        assert at + len(data) <= len(buf), f"{path.name}: patch past the image end"
-        buf[at : at + len(data)] = data
+    seed, data = load_image(path)
     image = tmp_path / f"{seed}.img"
-    image.write_bytes(bytes(buf))
+    image.write_bytes(data)
     with limits():
         exercise(image)
+
+
+@NONE_YET
+@pytest.mark.parametrize("target", sorted(WHOLE_IMAGE))
+@pytest.mark.parametrize("path", INPUTS or [Path("none")], ids=[p.name for p in INPUTS] or ["none"])
+def test_replay_through_fuzz_targets(path: Path, target: str) -> None:
+    _seed, data = load_image(path)
+    with limits():
+        TARGETS[target].test_one_input(data)

@@ -158,7 +158,7 @@ class RecordTarget:
         out: list[Candidate] = []
         for name in self.seeds:
             raw = seed_bytes(name)
-            out += self.build(name, raw, locate(raw), Template(raw))
+            out += self.build(name, raw, locate(raw), Template(raw, name))
         return out[:256]
 
     def seed_inputs(self) -> list[bytes]:
