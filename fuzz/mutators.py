@@ -238,7 +238,7 @@ def _table(base: int, table: Iterable[tuple[int, int, str]]) -> list[Field]:
     return [Field(base + off, width, role) for off, width, role in table]
 
 
-def _extent_fields(base: int, raw: bytes, area: int) -> list[Field]:
+def _extent_fields(base: int, raw: bytes | bytearray, area: int) -> list[Field]:
     """An extent header and its entries at raw[base:base + area] (i_block or a node)."""
     out = _table(base, ((0, 2, "magic"), (2, 2, "count"), (4, 2, "count"), (6, 2, "count")))
     if base + 8 > len(raw):
@@ -260,7 +260,7 @@ def _extent_fields(base: int, raw: bytes, area: int) -> list[Field]:
     return out
 
 
-def _xattr_entries(raw: bytes, start: int, end: int) -> list[Field]:
+def _xattr_entries(raw: bytes | bytearray, start: int, end: int) -> list[Field]:
     out: list[Field] = []
     at = start
     while at + 16 <= end and len(out) < 64 and raw[at : at + 4] != b"\0\0\0\0":
@@ -276,7 +276,7 @@ def _xattr_entries(raw: bytes, start: int, end: int) -> list[Field]:
     return out
 
 
-def _dir_fields(layout: Layout, record: Record, raw: bytes) -> list[Field]:
+def _dir_fields(layout: Layout, record: Record, raw: bytes | bytearray) -> list[Field]:
     base, bs = record.offset, record.length
     out: list[Field] = []
     at = 0
@@ -316,7 +316,7 @@ def _dir_fields(layout: Layout, record: Record, raw: bytes) -> list[Field]:
     return out
 
 
-def fields(layout: Layout, record: Record, raw: bytes) -> list[Field]:
+def fields(layout: Layout, record: Record, raw: bytes | bytearray) -> list[Field]:
     """The fields worth a boundary value in `record` of the image `raw`."""
     base = record.offset
     kind = record.kind
@@ -357,7 +357,7 @@ def fields(layout: Layout, record: Record, raw: bytes) -> list[Field]:
 
 _KNOWN_FLAGS = (
     0x2, 0x4, 0x8, 0x10, 0x40, 0x80, 0x200, 0x400, 0x1000, 0x2000, 0x8000, 0x10000, 0x20000,
-    0x1000, 0x4000, 0x80000, 0x10000000, 0x40000000, 0x800, 0x100000, 0x200000,
+    0x4000, 0x80000, 0x10000000, 0x40000000, 0x800, 0x100000, 0x200000,
 )  # fmt: skip
 
 
@@ -435,7 +435,7 @@ def generate_op(
     if record is None:
         record = _pick_record(layout, ch)
     if kind < 60:
-        flds = [f for f in fields(layout, record, bytes(raw)) if f.offset + f.width <= len(raw)]
+        flds = [f for f in fields(layout, record, raw) if f.offset + f.width <= len(raw)]
         if flds:
             fld = flds[ch.below(len(flds))]
             values = boundary_values(layout, record, fld, _read_field(raw, fld))

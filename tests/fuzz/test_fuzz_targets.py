@@ -149,3 +149,28 @@ def test_record_targets_leave_their_templates_intact() -> None:
             template = cand.template
             assert template.work == template.raw, name
             assert os.pread(template.fd, template.size, 0) == template.raw, name
+
+
+def test_dictionary_is_libfuzzer_syntax() -> None:
+    """Every entry is name="value" with \\xNN, \\\\ and \\" escapes only (libFuzzer's -dict)."""
+    import re
+
+    from ext4guard.fuzz.libfuzzer import DICTIONARY
+
+    entry = re.compile(r'^[A-Za-z0-9_]+="((?:[^"\\]|\\x[0-9A-Fa-f]{2}|\\\\|\\")+)"$')
+    values: dict[str, bytes] = {}
+    for line in DICTIONARY.read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        match = entry.match(line)
+        assert match, line
+        raw = re.sub(r"\\x([0-9A-Fa-f]{2})", lambda m: chr(int(m.group(1), 16)), match.group(1))
+        values[line.split("=", 1)[0]] = (
+            raw.replace('\\"', '"').replace("\\\\", "\\").encode("latin-1")
+        )
+    assert values["ext4_super_magic"] == (0xEF53).to_bytes(2, "little")
+    assert values["ext4_ext_magic"] == (0xF30A).to_bytes(2, "little")
+    assert values["ext4_xattr_magic"] == (0xEA020000).to_bytes(4, "little")
+    assert values["jbd2_magic_be"] == (0xC03B3998).to_bytes(4, "big")
+    assert values["ro_compat_metadata_csum"] == (0x400).to_bytes(4, "little")
+    assert values["fl_extents"] == (0x80000).to_bytes(4, "little")
