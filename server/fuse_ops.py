@@ -27,10 +27,8 @@ from typing import IO, ParamSpec, TypeVar
 
 import pyfuse3
 
-from ext4guard.parser.budget import Budget
 from ext4guard.parser.cache import LruCache
-from ext4guard.parser.directory import find_entry
-from ext4guard.parser.dirent import DirEntry
+from ext4guard.parser.dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
 from ext4guard.parser.errors import (
     Corruption,
     DirectoryCycle,
@@ -42,7 +40,7 @@ from ext4guard.parser.errors import (
     Where,
 )
 from ext4guard.parser.filesystem import Filesystem
-from ext4guard.parser.inode import ROOT_INO, Inode
+from ext4guard.parser.inode import FL_CASEFOLD, ROOT_INO, Inode
 
 from .iomap import Iomap
 
@@ -58,6 +56,13 @@ XATTR_CACHE_SIZE = 4096
 #: the kernel to cache listings (FOPEN_CACHE_DIR), so a second `find` lists every directory
 #: again; from here it costs no parsing. Bounded by entries over all directories.
 LISTING_CACHE_ENTRIES = 1 << 17
+#: Lookups in one directory after which its names are indexed (one listing, then each lookup
+#: is a dict probe instead of an htree search: `stat` of many names of a big directory).
+INDEX_AFTER_LOOKUPS = 8
+#: Names kept over all indexed directories (a directory over a quarter of it is not indexed).
+NAME_INDEX_ENTRIES = 1 << 18
+#: Directories whose lookup count and parent are remembered.
+DIRECTORY_NOTES = 1 << 14
 
 _FUSE_ROOT = 1
 _TYPE_BITS = {
@@ -136,6 +141,24 @@ class FindingLog:
 Listing = list[tuple[bytes, pyfuse3.EntryAttributes]]
 
 
+class NameIndex:
+    """The names of one directory -> inode numbers; `complete` when the listing met no damage
+    (a name absent from a complete index does not exist)."""
+
+    __slots__ = ("complete", "names")
+
+    def __init__(self, names: dict[bytes, int], complete: bool) -> None:
+        self.names = names
+        self.complete = complete
+
+
+def _negative() -> pyfuse3.EntryAttributes:
+    """A negative entry, cached by the kernel for the entry timeout."""
+    negative = pyfuse3.EntryAttributes()
+    negative.st_ino = 0
+    return negative
+
+
 class Ext4Operations(pyfuse3.Operations):
     """pyfuse3 handlers over one `Filesystem` (opened on the image fd)."""
 
@@ -159,6 +182,8 @@ class Ext4Operations(pyfuse3.Operations):
         self.timeout = timeout
         self.direct_io = direct_io
         self.block_size = fs.superblock.block_size
+        self._negative = _negative()
+        self._negative.entry_timeout = timeout
         self.first_ino = max(fs.superblock.first_ino, ROOT_INO + 1)
         self._files: dict[int, Inode] = {}
         self._dirs: dict[int, Listing] = {}
@@ -166,6 +191,11 @@ class Ext4Operations(pyfuse3.Operations):
         self._listed_entries = 0
         self._next_fh = 1
         self._xattrs: LruCache[int, dict[bytes, bytes]] = LruCache(XATTR_CACHE_SIZE)
+        self._indexes: OrderedDict[int, NameIndex] = OrderedDict()
+        self._indexed_names = 0
+        self._lookups: LruCache[int, int] = LruCache(DIRECTORY_NOTES)
+        #: directory -> the directory it was reached from (`..` when the disk cannot say)
+        self._parents: LruCache[int, int] = LruCache(DIRECTORY_NOTES)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -191,11 +221,10 @@ class Ext4Operations(pyfuse3.Operations):
     def _node(ino: int) -> int:
         return _FUSE_ROOT if ino == ROOT_INO else ino
 
-    def _child_ino(self, entry: DirEntry, parent: int) -> int:
-        ino = entry.inode
+    def _child_ino(self, ino: int, name: bytes, parent: int) -> int:
         if ino != ROOT_INO and ino < self.first_ino:
             raise ReservedInode(
-                f"entry {entry.name!r} of directory {parent} names reserved inode {ino}",
+                f"entry {name!r} of directory {parent} names reserved inode {ino}",
                 Where(inode=parent),
             )
         return ino
@@ -246,18 +275,54 @@ class Ext4Operations(pyfuse3.Operations):
 
     def _lookup(self, parent_node: int, name: bytes) -> pyfuse3.EntryAttributes:
         parent = self._ext4_ino(parent_node)
-        directory = self.fs.inode(parent)
-        if not directory.is_dir:
-            raise NotADirectory(f"inode {parent} is not a directory", Where(inode=parent))
-        entry = find_entry(self.fs, directory, name, Budget())
-        if entry is None:
-            # A negative entry, cached by the kernel for the entry timeout.
-            negative = pyfuse3.EntryAttributes()
-            negative.st_ino = 0
-            negative.entry_timeout = self.timeout
-            return negative
-        ino = self._child_ino(entry, parent)
-        return self.attributes(self.fs.inode(ino), self._node(ino))
+        index = self._indexes.get(parent)
+        if index is None:
+            seen = (self._lookups.get(parent) or 0) + 1
+            self._lookups.put(parent, seen)
+            if seen >= INDEX_AFTER_LOOKUPS:
+                index = self._index(parent)
+        found = None if index is None else index.names.get(name)
+        if found is None:
+            if index is not None and index.complete:
+                return self._negative
+            try:
+                found = self.fs.lookup_in(parent, name)
+            except NotFound:
+                return self._negative
+        ino = self._child_ino(found, name, parent)
+        inode = self.fs.inode(ino)
+        if inode.is_dir:
+            self._parents.put(ino, parent)
+        return self.attributes(inode, self._node(ino))
+
+    def _index(self, ino: int) -> NameIndex | None:
+        """Index the names of directory `ino` (None when it is not worth it or not possible:
+        casefolded names match in their folded form, a huge directory would push out every
+        other one). A listing that met damage gives an incomplete index: names not in it are
+        still searched by the parser."""
+        directory = self.fs.inode(ino)
+        if not directory.is_dir or directory.flags & FL_CASEFOLD:
+            return None
+        if directory.size > NAME_INDEX_ENTRIES // 4 * 8:  # at least 8 bytes per dirent
+            return None
+        entries, findings = self.fs.iterdir(ino)
+        for finding in findings:
+            self.log.report(finding)
+        return self._keep_index(ino, {e.name: e.inode for e in entries}, not findings)
+
+    def _keep_index(self, ino: int, names: dict[bytes, int], complete: bool) -> NameIndex | None:
+        if len(names) > NAME_INDEX_ENTRIES // 4:
+            return None
+        old = self._indexes.pop(ino, None)
+        if old is not None:
+            self._indexed_names -= len(old.names)
+        index = NameIndex(names, complete)
+        self._indexes[ino] = index
+        self._indexed_names += len(names)
+        while self._indexed_names > NAME_INDEX_ENTRIES:
+            _ino, dropped = self._indexes.popitem(last=False)
+            self._indexed_names -= len(dropped.names)
+        return index
 
     async def forget(self, inode_list: Sequence[tuple[int, int]]) -> None:
         return None  # nothing is held per node: the parser's caches are bounded on their own
@@ -306,8 +371,14 @@ class Ext4Operations(pyfuse3.Operations):
             entries, findings = self.fs.iterdir(ino)
             for finding in findings:  # partial results: the readable entries are served
                 self.log.report(finding)
-            listing = [(e.name, self._entry_attributes(ino, e)) for e in entries]
+            listing = [
+                (b".", self._dot(ino)),
+                (b"..", self._dot(self._parent_of(ino))),
+                *[(e.name, self._entry_attributes(ino, e)) for e in entries],
+            ]
             self._keep_listing(ino, listing)
+            if not self.fs.inode(ino).flags & FL_CASEFOLD:
+                self._keep_index(ino, {e.name: e.inode for e in entries}, not findings)
         else:
             self._listings.move_to_end(ino)
         fh = self._fh()
@@ -332,12 +403,48 @@ class Ext4Operations(pyfuse3.Operations):
             if not pyfuse3.readdir_reply(token, name, attr, index + 1):
                 return
 
+    @staticmethod
+    def _dot(ino: int) -> pyfuse3.EntryAttributes:
+        """`.` or `..` naming directory `ino`: the kernel takes only the inode number (d_ino)
+        and the type from these entries, it never looks them up (fuse_direntplus_link)."""
+        attr = pyfuse3.EntryAttributes()
+        attr.st_ino = ino  # ext4's number, as the kernel's readdir gives it (the root: 2)
+        attr.st_mode = stat.S_IFDIR
+        return attr
+
+    def _parent_of(self, ino: int) -> int:
+        """The inode `..` names, as the kernel's ext4 readdir lists it: the parent stored in
+        an inline directory's i_block, else the `..` entry of block 0 (a dx_root starts with
+        the same two entries). When the disk cannot say, the directory it was reached from;
+        the root's `..` is the root."""
+        if ino == ROOT_INO:
+            return ROOT_INO
+        where = Where(inode=ino)
+        parent = 0
+        try:
+            inode = self.fs.inode(ino)
+            ctx = DirContext.for_inode(self.fs.superblock, inode)
+            if inode.has_inline_data:
+                parent, _ = read_inline_dir(inode.i_block, ctx, where)
+            else:
+                first = read_dir_block(self.fs.read(ino, 0, self.block_size), ctx, where)
+                dots = [e.inode for e in first.entries[:2] if e.name == b".."]
+                parent = dots[0] if dots else 0
+        except Ext4Error as exc:
+            self.log.report(exc)
+        if not 0 < parent <= self.fs.superblock.inodes_count:
+            parent = self._parents.get(ino) or ino
+        return parent
+
     def _entry_attributes(self, parent: int, entry: DirEntry) -> pyfuse3.EntryAttributes:
         """Attributes for readdirplus; an entry whose inode cannot be read is listed by name
         only (node 0: the kernel looks it up on use, and that lookup fails with EIO)."""
         try:
-            ino = self._child_ino(entry, parent)
-            return self.attributes(self.fs.inode(ino), self._node(ino))
+            ino = self._child_ino(entry.inode, entry.name, parent)
+            inode = self.fs.inode(ino)
+            if inode.is_dir:
+                self._parents.put(ino, parent)
+            return self.attributes(inode, self._node(ino))
         except Ext4Error as exc:
             self.log.report(exc)
         bare = pyfuse3.EntryAttributes()
@@ -380,7 +487,9 @@ class Ext4Operations(pyfuse3.Operations):
         self._files.pop(fh, None)
 
     async def flush(self, fh: int) -> None:
-        return None
+        # Nothing to flush on a read-only mount; ENOSYS once and the kernel stops sending
+        # FLUSH on every close (fc->no_flush): one request fewer per file opened.
+        raise pyfuse3.FUSEError(errno.ENOSYS)
 
     async def fsync(self, fh: int, datasync: bool) -> None:
         return None
