@@ -180,9 +180,9 @@ def _build_node(rec: Any) -> ExtentNode:
     return ExtentNode(depth, tuple(i.ei_block for i in entries), tuple(i.leaf for i in entries), ())
 
 
-#: Checked nodes cached per open image: (inode, i_block) for a root, (inode, block, depth,
-#: lo, hi) for a node under its parent's key range.
-ExtentNodeKey = tuple[int, bytes] | tuple[int, int, int, int, int]
+#: Checked nodes below the root are cached per open image under (inode, block, depth, lo,
+#: hi): the same block under the same parent range. Roots live in the inode (cheap to check).
+ExtentNodeKey = tuple[int, int, int, int, int]
 
 
 class _Walk:
@@ -291,13 +291,7 @@ class _Walk:
             check(start, length, inode=self.ino)
 
     def root(self, inode: Inode) -> ExtentNode:
-        # Keyed by the root's own bytes: a file read in many requests checks it once.
-        key = (self.ino, inode.i_block)
-        node = self.fs.extent_nodes.get(key)
-        if node is None:
-            node = self.node(inode.i_block, None, None, 0, MAX_LOGICAL_BLOCKS)
-            self.fs.extent_nodes.put(key, node)
-        return node
+        return self.node(inode.i_block, None, None, 0, MAX_LOGICAL_BLOCKS)
 
     def child(self, block: int, depth: int, lo: int, hi: int) -> ExtentNode:
         where = self.where(block)

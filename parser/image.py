@@ -78,9 +78,11 @@ class Image:
                 raise ImageIOError(
                     f"read at offset {offset + done}: {exc.strerror}", where
                 ) from None
+            if len(chunk) == length:
+                return chunk  # the usual case: one pread, nothing to join
             if not chunk:
                 # The file shrank under us (DESIGN.md checklist 9): treat as truncation.
                 raise TruncatedImage(f"image ended at offset {offset + done} during a read", where)
             chunks.append(chunk)
             done += len(chunk)
-        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return b"".join(chunks)
