@@ -3,8 +3,10 @@
 An entry is the bytes an input changes in a shipped seed image (corpus/regressions/README.md):
 `NAME.patch.json` = {"seed", "patch": {"<offset>": "<hex>"}} plus, for an image cut short,
 "size"; and a sidecar `NAME.json` naming the bug, the call and target that broke, and the fix
-commit. Whole-image inputs are matched to their seed by the superblock UUID (mutations keep
-it unless they hit it); a record target's input is turned into the image it stands for.
+commit (empty while the bug is open; "xfail_targets" then names the fuzz targets the input
+still breaks, which the replay expects to fail until the fix). Whole-image inputs are
+matched to their seed by the superblock UUID (mutations keep it unless they hit it); a
+record target's input is turned into the image it stands for.
 """
 
 from __future__ import annotations
@@ -92,13 +94,19 @@ def save(
     target: str,
     fix_commit: str = "",
     directory: Path = REGRESSIONS,
-    **extra: str,
+    **extra: object,
 ) -> Path:
     """Write NAME.patch.json and its sidecar NAME.json; return the patch file's path."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.patch.json"
     path.write_text(json.dumps(reproducer.as_json(), indent=1) + "\n")
-    sidecar = {"bug": bug, "call": call, "target": target, "fix_commit": fix_commit, **extra}
+    sidecar: dict[str, object] = {
+        "bug": bug,
+        "call": call,
+        "target": target,
+        "fix_commit": fix_commit,
+        **extra,
+    }
     (directory / f"{name}.json").write_text(json.dumps(sidecar, indent=1) + "\n")
     return path
 

@@ -13,7 +13,6 @@ and a libFuzzer options file `NAME.options` next to it (max_len, timeout, rss_li
 Record targets take `[selector][flags][record bytes]`: the selector picks a record of a seed
 image (`_common.RecordTarget`), flags bit 0 leaves the checksums as the input has them.
 Whole-image targets take an image. Run one with `python -m ext4guard.fuzz.libfuzzer NAME`.
-(A FUSE-operations target comes with the FUSE server.)
 """
 
 from __future__ import annotations
@@ -21,7 +20,18 @@ from __future__ import annotations
 from pathlib import Path
 from types import ModuleType
 
-from . import check, dirblock, extents, group_desc, inode, journal, superblock, walk, xattr
+from . import (
+    check,
+    dirblock,
+    extents,
+    fuse_ops,
+    group_desc,
+    inode,
+    journal,
+    superblock,
+    walk,
+    xattr,
+)
 
 TARGETS: dict[str, ModuleType] = {
     "superblock": superblock,
@@ -33,10 +43,11 @@ TARGETS: dict[str, ModuleType] = {
     "journal": journal,
     "walk": walk,
     "check": check,
+    "fuse_ops": fuse_ops,
 }
 
 #: Whole-image targets (inputs are images; the others take one record).
-WHOLE_IMAGE = frozenset({"walk", "check"})
+WHOLE_IMAGE = frozenset({"walk", "check", "fuse_ops"})
 
 
 def options_file(name: str) -> Path:

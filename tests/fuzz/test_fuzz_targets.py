@@ -25,7 +25,7 @@ from ext4guard.fuzz.seeds import seed_bytes, seed_names
 from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE, options_file
 
 #: Mutated inputs per target (record targets cost well under a millisecond each).
-MUTATIONS = {"walk": 120, "check": 120, "group_desc": 150, "journal": 150}
+MUTATIONS = {"walk": 120, "check": 120, "fuse_ops": 120, "group_desc": 150, "journal": 150}
 DEFAULT_MUTATIONS = 300
 TIME_LIMIT_S = 30.0
 MEMORY_HEADROOM = 1 << 30
@@ -58,7 +58,7 @@ def limits() -> Iterator[None]:
 def test_registry_is_complete() -> None:
     assert set(TARGETS) >= {
         "superblock", "group_desc", "inode", "extents", "dirblock", "xattr", "journal",
-        "walk", "check",
+        "walk", "check", "fuse_ops",
     }  # fmt: skip
     for name, module in TARGETS.items():
         assert isinstance(module.DESCRIPTION, str) and module.DESCRIPTION, name
