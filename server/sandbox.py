@@ -38,6 +38,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import landlock, seccomp
+from .libc import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    libc,
+)
 from .seccomp import Arg, Rule
 
 __all__ = [
@@ -177,15 +189,6 @@ CAP_SYS_ADMIN = 21
 _CAPSET = 126  # x86_64 syscall numbers
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_NOEXEC = 8
-MS_REMOUNT = 32
-MS_BIND = 4096
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-MNT_DETACH = 2
 _PIVOT_ROOT = 155
 #: Where the empty root is assembled before pivoting into it: any directory that exists
 #: everywhere does, since the tmpfs only covers it inside the private mount namespace.
@@ -221,29 +224,6 @@ _WRITABLE_DIR_SYSCALLS = (
     *_names("getdents64 ftruncate fsync fdatasync"),
 )
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.prctl.restype = ctypes.c_int
-_libc.prctl.argtypes = (
-    ctypes.c_int,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-)
-_libc.unshare.restype = ctypes.c_int
-_libc.unshare.argtypes = (ctypes.c_int,)
-_libc.mount.restype = ctypes.c_int
-_libc.mount.argtypes = (
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_ulong,
-    ctypes.c_void_p,
-)
-_libc.syscall.restype = ctypes.c_long
-_libc.umount2.restype = ctypes.c_int
-_libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
-
 
 class _CapHeader(ctypes.Structure):
     _fields_ = (("version", ctypes.c_uint32), ("pid", ctypes.c_int))
@@ -263,7 +243,7 @@ def _fail(what: str) -> SandboxError:
 
 
 def _prctl(option: int, arg2: int, what: str, arg3: int = 0) -> None:
-    if _libc.prctl(option, arg2, arg3, 0, 0) != 0:
+    if libc.prctl(option, arg2, arg3, 0, 0) != 0:
         raise _fail(what)
 
 
@@ -273,7 +253,7 @@ def _cap_last_cap() -> int:
             return int(f.read())
     except (OSError, ValueError):
         last = 0  # probe: PR_CAPBSET_READ fails with EINVAL past the last capability
-        while last < 63 and _libc.prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0:
+        while last < 63 and libc.prctl(PR_CAPBSET_READ, last + 1, 0, 0, 0) >= 0:
             last += 1
         return last
 
@@ -316,14 +296,14 @@ def _enter_namespaces(profile: Profile, caps: int) -> tuple[bool, tuple[str, ...
     Returns (user namespace used, names of the namespaces created)."""
     names = ("mnt", "net", "ipc", "uts", "cgroup")
     if os.geteuid() == 0 and caps >> CAP_SYS_ADMIN & 1:
-        if _libc.unshare(_NAMESPACES_ROOT) == 0:
+        if libc.unshare(_NAMESPACES_ROOT) == 0:
             return False, names
         raise _fail("unshare(net, ipc, uts, mount, cgroup)")
     uid, gid = os.geteuid(), os.getegid()
     # A process that changed credentials (e.g. root that became this user) is not dumpable,
     # which makes /proc/self root-owned and the id maps unwritable; it is set back to 0 below.
     _prctl(PR_SET_DUMPABLE, 1, "PR_SET_DUMPABLE")
-    if _libc.unshare(CLONE_NEWUSER | _NAMESPACES_ROOT) != 0:
+    if libc.unshare(CLONE_NEWUSER | _NAMESPACES_ROOT) != 0:
         raise _fail("unshare(user, net, ipc, uts, mount, cgroup)")
     try:
         # An unprivileged writer of gid_map must first give up setgroups(2) for good.
@@ -342,26 +322,26 @@ def _empty_root(writable_dirs: tuple[str, ...]) -> None:
     cannot filter by path. Needs CAP_SYS_ADMIN in the mount namespace's user namespace."""
     stage = _ROOT_STAGE
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
-    if _libc.mount(b"tmpfs", stage, b"tmpfs", flags, b"size=64k,nr_inodes=64,mode=0555") != 0:
+    if libc.mount(b"tmpfs", stage, b"tmpfs", flags, b"size=64k,nr_inodes=64,mode=0555") != 0:
         raise _fail("mounting the empty root")
     for path in writable_dirs:
         target = stage + os.fsencode(os.path.abspath(path))
         os.makedirs(target, mode=0o555, exist_ok=True)
-        if _libc.mount(os.fsencode(path), target, None, MS_BIND | MS_REC, None) != 0:
+        if libc.mount(os.fsencode(path), target, None, MS_BIND | MS_REC, None) != 0:
             raise _fail(f"bind-mounting writable dir {path!r}")
     os.chdir(stage)
-    if _libc.syscall(ctypes.c_long(_PIVOT_ROOT), b".", b".") != 0:
+    if libc.syscall(ctypes.c_long(_PIVOT_ROOT), b".", b".") != 0:
         raise _fail("pivot_root into the empty root")
     # The old root now sits on top of the new one, at "/": detach it and all below it.
-    if _libc.umount2(b".", MNT_DETACH) != 0:
+    if libc.umount2(b".", MNT_DETACH) != 0:
         raise _fail("detaching the host's root")
     os.chdir("/")
-    if _libc.mount(None, b"/", None, MS_REMOUNT | MS_RDONLY | flags, None) != 0:
+    if libc.mount(None, b"/", None, MS_REMOUNT | MS_RDONLY | flags, None) != 0:
         raise _fail("making the empty root read-only")
 
 
 def _drop_identity(profile: Profile, user_namespace: bool, cap_last: int) -> None:
-    if _libc.prctl(PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0) != 0:
+    if libc.prctl(PR_SET_SECUREBITS, SECUREBITS, 0, 0, 0) != 0:
         raise _fail("PR_SET_SECUREBITS")
     # The bounding set first: dropping from it needs CAP_SETPCAP, which setresuid removes.
     for cap in range(cap_last + 1):
@@ -379,7 +359,7 @@ def _drop_identity(profile: Profile, user_namespace: bool, cap_last: int) -> Non
     # Leaving uid 0 cleared the capabilities; in a user namespace the uid never was 0 there.
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()
-    if _libc.syscall(ctypes.c_long(_CAPSET), ctypes.byref(header), data) != 0:
+    if libc.syscall(ctypes.c_long(_CAPSET), ctypes.byref(header), data) != 0:
         raise _fail("capset(0)")
 
 
@@ -518,7 +498,7 @@ def contain(profile: Profile) -> Containment:
         devnull = None if keep_std else os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
 
         user_ns, created = _enter_namespaces(profile, caps)
-        if _libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        if libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) != 0:
             raise _fail("making mounts private")
         ns_ids = _namespace_ids()
         try:
@@ -538,7 +518,7 @@ def contain(profile: Profile) -> Containment:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, "PR_SET_PDEATHSIG")
         if os.getppid() != parent:
             raise SandboxError("the parent exited during containment")
-        if _libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
+        if libc.prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) != 0:
             warn("PR_SET_MDWE unavailable: W^X is enforced by the seccomp filter only")
         os.umask(0o077)
 

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .libc import libc
 from .sandbox import (
     CLONE_NEWNET,
     CLONE_NEWNS,
@@ -44,16 +45,6 @@ from .sandbox import (
 
 __all__ = ["ATTEMPTS", "Attempt", "Outcome", "main", "run_attempt", "run_battery", "status"]
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-_libc.mount.argtypes = (
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_ulong,
-    ctypes.c_void_p,
-)
-_libc.setns.argtypes = (ctypes.c_int, ctypes.c_int)
 
 # x86_64 syscall numbers for the calls Python does not wrap.
 _SYS_PTRACE = 101
@@ -111,7 +102,7 @@ EPERM = (_errno("EPERM"),)
 
 
 def _syscall(number: int, *args: int) -> int:
-    result = int(_libc.syscall(ctypes.c_long(number), *(ctypes.c_long(a) for a in args)))
+    result = int(libc.syscall(ctypes.c_long(number), *(ctypes.c_long(a) for a in args)))
     if result < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -119,7 +110,7 @@ def _syscall(number: int, *args: int) -> int:
 
 
 def _libc_call(name: str, *args: object) -> int:
-    result = int(getattr(_libc, name)(*args))
+    result = int(getattr(libc, name)(*args))
     if result < 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
@@ -540,7 +531,7 @@ def _loopback(pid: int) -> str:
         try:
             os.close(read_fd)
             ns = os.open(f"/proc/{pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
-            if _libc.setns(ns, CLONE_NEWNET) != 0:
+            if libc.setns(ns, CLONE_NEWNET) != 0:
                 raise OSError(ctypes.get_errno(), "setns")
             names = [name for _, name in socket.if_nameindex()]
             states = []
