@@ -16,6 +16,7 @@ import resource
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 
 import pytest
@@ -174,3 +175,16 @@ def test_dictionary_is_libfuzzer_syntax() -> None:
     assert values["jbd2_magic_be"] == (0xC03B3998).to_bytes(4, "big")
     assert values["ro_compat_metadata_csum"] == (0x400).to_bytes(4, "little")
     assert values["fl_extents"] == (0x80000).to_bytes(4, "little")
+
+
+def test_coverage_counts_parser_lines(tmp_path: Path) -> None:
+    """fuzz/coverage.py's replay: lines of parser/ executed by a target over a corpus."""
+    from ext4guard.fuzz import coverage
+
+    total = sum(len(lines) for lines in coverage.parser_lines().values())
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "a").write_bytes(seed_bytes("ext4_nojournal"))
+    hits = coverage.replay_lines("walk", [seeds])
+    assert 500 < len(hits) < total
+    assert all(path.startswith(str(coverage.PARSER_DIR)) for path, _ in hits)
