@@ -182,9 +182,9 @@ def slash_name_image() -> bytes:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="found by the structure-aware mutator: a checksum-valid entry whose name holds '/' "
-    "is listed as a path component (b'/../x+found'); e2fsck calls the name illegal and FUSE "
-    "readdir refuses such names (corpus/regressions/dirent_name_with_slash_listed)",
+    reason="found by the no-invented-entries property: a checksum-valid entry whose name holds "
+    "'/' is listed as a path component (b'/../x+found'); e2fsck calls the name illegal and "
+    "FUSE readdir refuses such names (corpus/regressions/dirent_name_with_slash_listed)",
 )
 def test_listed_names_are_single_path_components() -> None:
     listed = names(slash_name_image())
