@@ -42,7 +42,14 @@ from .blockmap import find_blocks
 from .blocks import BlockInMetadata, BlockOutOfRange
 from .budget import Budget
 from .checksum import crc32c_raw
-from .dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
+from .dirent import (
+    DirContext,
+    DirentBadName,
+    DirEntry,
+    is_legal_name,
+    read_dir_block,
+    read_inline_dir,
+)
 from .dirhash import casefold_name
 from .errors import (
     BudgetExceeded,
@@ -140,12 +147,6 @@ class DirentFileType(Corruption):
     """A directory entry's file type byte disagrees with the inode's mode."""
 
     code = "dirent_file_type"
-
-
-class DirentBadName(Corruption):
-    """A name holding '/' or NUL, a stray '.' or '..', or a name listed twice."""
-
-    code = "dirent_bad_name"
 
 
 class DotEntryInvalid(Corruption):
@@ -994,7 +995,7 @@ def _directory_pass(st: _State) -> None:
         for entry in entries:
             target = entry.inode
             where = Where(inode=ino, offset=entry.offset)
-            if b"/" in entry.name or b"\0" in entry.name or entry.name in _DOTS:
+            if not is_legal_name(entry.name) or entry.name in _DOTS:
                 st.add(DirentBadName(f"entry name {entry.name!r} is not a legal name", where))
             else:
                 # In a casefolded directory names are equal when their folded forms are (a

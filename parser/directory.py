@@ -8,11 +8,19 @@ the corruption met ("Partial results", DESIGN.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .budget import Budget
-from .dirent import DirContext, DirEntry, find_in_block, read_dir_block, read_inline_dir
+from .dirent import (
+    DirContext,
+    DirentBadName,
+    DirEntry,
+    find_in_block,
+    is_legal_name,
+    read_dir_block,
+    read_inline_dir,
+)
 from .errors import Corruption, Where
 from .htree import Htree
 from .inline import find_inline_tail, read_inline_tail
@@ -102,25 +110,42 @@ def list_directory(
             continue
         parsed = read_dir_block(data, ctx, Where(inode=inode.ino))
         budget.charge_entries(len(parsed.entries), where)
-        entries.extend(e for e in parsed.entries if e.name not in _DOTS)
+        _keep_listable(parsed.entries, entries, findings, where)
         findings.extend(parsed.findings)
     return entries, findings
+
+
+def _keep_listable(
+    found: Iterable[DirEntry], entries: list[DirEntry], findings: list[Corruption], where: Where
+) -> None:
+    """Append the entries a listing can show: not `.`/`..`, and no name that could not be a
+    path component (one holding '/' would read as a path elsewhere): those are findings."""
+    for entry in found:
+        if entry.name in _DOTS:
+            continue
+        if not is_legal_name(entry.name):
+            here = Where(inode=where.inode, offset=entry.offset)
+            findings.append(DirentBadName(f"entry name {entry.name!r} is not a legal name", here))
+            continue
+        entries.append(entry)
 
 
 def _list_inline(
     fs: Filesystem, inode: Inode, ctx: DirContext, budget: Budget
 ) -> tuple[list[DirEntry], list[Corruption]]:
     """An inline directory: the i_block part, then the entries continued in system.data."""
-    _parent, block = read_inline_dir(inode.i_block, ctx, Where(inode=inode.ino))
-    entries = [e for e in block.entries if e.name not in _DOTS]
+    where = Where(inode=inode.ino)
+    _parent, block = read_inline_dir(inode.i_block, ctx, where)
+    entries: list[DirEntry] = []
     findings = list(block.findings)
+    _keep_listable(block.entries, entries, findings, where)
     try:
         tail = read_inline_tail(fs.superblock, inode, ctx, budget)
     except Corruption as exc:
         findings.append(exc)
         tail = None
     if tail is not None:
-        entries.extend(e for e in tail.entries if e.name not in _DOTS)
+        _keep_listable(tail.entries, entries, findings, where)
         findings.extend(tail.findings)
     return entries, findings
 

@@ -132,6 +132,17 @@ class DirBlock:
     tail_checksum: int | None  # stored det_checksum when the block has a tail
 
 
+class DirentBadName(Corruption):
+    """A name holding '/' or NUL, a stray '.' or '..', or a name listed twice."""
+
+    code = "dirent_bad_name"
+
+
+def is_legal_name(name: bytes) -> bool:
+    """A name the VFS can hand out (fs/readdir.c verify_dirent_name refuses the others)."""
+    return b"/" not in name and b"\0" not in name
+
+
 def rec_len_from_disk(raw: int, block_size: int) -> int:
     """ext4_rec_len_from_disk: on 64 KiB blocks 65535 (and 0) stand for 65536."""
     if block_size >= 65536 and raw in (0, 65535):

@@ -25,7 +25,15 @@ from .extents import ExtentNode, ExtentNodeKey
 from .group_desc import GroupDesc, read_group_desc
 from .htree import DxNode
 from .image import Image
-from .inode import FL_ENCRYPT, FL_VERITY, ROOT_INO, Inode, inode_location, read_inode
+from .inode import (
+    FL_ENCRYPT,
+    FL_VERITY,
+    ROOT_INO,
+    Inode,
+    InodeSizeInvalid,
+    inode_location,
+    read_inode,
+)
 from .mapping import Mapping, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 from .xattr import visible_xattrs
@@ -44,10 +52,6 @@ EXTENT_NODE_CACHE_SIZE = 1024
 DX_NODE_CACHE_SIZE = 256
 DENTRY_CACHE_SIZE = 8192
 DIR_BLOCK_CACHE_BYTES = 1 << 20
-
-
-class InodeSizeInvalid(Corruption):
-    code = "inode_size_invalid"
 
 
 class Filesystem:

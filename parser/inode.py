@@ -49,6 +49,16 @@ class InodeUnused(Corruption):
     code = "inode_unused"
 
 
+class InodeSizeInvalid(Corruption):
+    """An i_size no file can have: negative as the kernel's loff_t, or past 2^32 blocks."""
+
+    code = "inode_size_invalid"
+
+
+#: ext4_iget refuses an inode whose i_size is negative as a signed 64-bit loff_t.
+MAX_I_SIZE = (1 << 63) - 1
+
+
 class Inode(NamedTuple):
     """One decoded inode. Times are integer nanoseconds since the epoch.
 
@@ -349,4 +359,10 @@ def read_inode(
         if stored != computed and any(raw):
             where = Where(group=group, inode=ino, block=block, offset=offset)
             raise ChecksumMismatch("inode", stored, computed, where)
-    return decode_inode(sb, ino, raw, None, seed)
+    inode = decode_inode(sb, ino, raw, None, seed)
+    if inode.size > MAX_I_SIZE:
+        raise InodeSizeInvalid(
+            f"i_size {inode.size} is negative as a 64-bit offset (ext4_iget: bad i_size)",
+            Where(group=group, inode=ino, block=block, offset=offset),
+        )
+    return inode

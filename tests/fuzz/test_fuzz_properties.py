@@ -180,13 +180,10 @@ def slash_name_image() -> bytes:
     return M.apply(raw, layout, [M.Overwrite(at, b"../x")], fix=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="found by the no-invented-entries property: a checksum-valid entry whose name holds "
-    "'/' is listed as a path component (b'/../x+found'); e2fsck calls the name illegal and "
-    "FUSE readdir refuses such names (corpus/regressions/dirent_name_with_slash_listed)",
-)
 def test_listed_names_are_single_path_components() -> None:
+    """Found by the no-invented-entries property: a checksum-valid entry whose name holds '/'
+    was listed as a path component (b'/../x+found'); e2fsck calls the name illegal
+    (corpus/regressions/dirent_name_with_slash_listed)."""
     listed = names(slash_name_image())
     assert listed, "the image still opens and lists"
     bad = [path for path, _ in listed if b"\0" in path or b"/../" in path or b"//" in path]
