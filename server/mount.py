@@ -37,6 +37,7 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import stat
 import subprocess
@@ -44,9 +45,10 @@ import sys
 import types
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from . import sandbox
+if TYPE_CHECKING:
+    import socket
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -200,9 +202,9 @@ def _unescape(field: str) -> str:
 def mounts() -> list[MountEntry]:
     """The mount table of this process's namespace, in mount order."""
     out: list[MountEntry] = []
-    with open("/proc/self/mountinfo", encoding="latin-1") as f:
-        for line in f:
-            fields = line.split()
+    with open("/proc/self/mountinfo", "rb") as f:
+        for raw in f:
+            fields = raw.decode("latin-1").split()
             if "-" not in fields:
                 continue
             sep = fields.index("-")
@@ -258,6 +260,45 @@ def _send(fd: int, message: dict[str, object]) -> None:
     data = (json.dumps(message) + "\n").encode()
     while data:
         data = data[os.write(fd, data) :]
+
+
+def _socketpair() -> tuple[int, int]:
+    """A unix stream socket pair as plain fds (close-on-exec)."""
+    import socket
+
+    left, right = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    return left.detach(), right.detach()
+
+
+def _send_fd(fd: int, message: dict[str, object], passed: int) -> None:
+    """One JSON line with an fd attached (SCM_RIGHTS) on the unix socket `fd`."""
+    import socket
+
+    with socket.socket(fileno=os.dup(fd)) as sock:
+        socket.send_fds(sock, [(json.dumps(message) + "\n").encode()], [passed])
+
+
+def _receive_fd(sock: socket.socket) -> tuple[dict[str, object] | None, int]:
+    """The line `_send_fd` sent and the fd that came with it (-1 if none): one recvmsg(2)
+    (the socket object was made before containment: making one asks getsockopt first)."""
+    import array
+    import socket
+
+    space = socket.CMSG_SPACE(array.array("i").itemsize)
+    data, ancillary, _flags, _addr = sock.recvmsg(1 << 12, space)
+    passed = -1
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds = array.array("i")
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+            for extra in fds[1:]:
+                os.close(extra)
+            passed = fds[0] if fds else -1
+    try:
+        message = json.loads(data.split(b"\n", 1)[0])
+    except ValueError:
+        return None, passed
+    return (message if isinstance(message, dict) else None), passed
 
 
 def _receive(fd: int, timeout: float | None) -> dict[str, object] | None:
@@ -364,37 +405,58 @@ def run_direct(main: Callable[[int, int], Coroutine[object, None, object]]) -> N
     raise RuntimeError("a FUSE handler waited for something: the direct loop cannot serve it")
 
 
-def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountOptions) -> int:
-    """The server process: contain, check the image, wait for the mount, serve."""
-    # Everything the server runs is imported now: once contained, it cannot open a file.
-    # (Imported here, not at the top, so that `umount` starts in a few milliseconds.)
-    direct = None if options.trio else _direct_loop()
-    if direct is not None:
+def load_server(trio: bool = False) -> None:
+    """Import everything the server runs: once contained it cannot open a file. (Here, not
+    at the top of this module, so that `umount` starts in a few milliseconds.)"""
+    if not trio:
         # pyfuse3 imports trio when it is imported: give it the direct loop's names instead
         # (60 ms of start-up), unless trio is already here.
+        direct = _direct_loop()
         sys.modules.setdefault("trio", direct)
+    import array  # noqa: F401 (the unprivileged server's fd passing)
+    import socket  # noqa: F401
+
     import pyfuse3
 
-    if direct is not None:
+    import ext4guard.parser.filesystem  # noqa: F401
+
+    from . import fuse_ops, iomap, sandbox  # noqa: F401
+
+    if not trio:
         setattr(pyfuse3, "trio", direct)  # noqa: B010 (not in pyfuse3's stubs)
+
+
+def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountOptions) -> int:
+    """The server process: contain, check the image, wait for the mount, serve. `fuse_fd` is
+    -1 for an unprivileged mount: the /dev/fuse fd arrives on `inbox` (a unix socket) with
+    the helper's "go", once fusermount3 has mounted."""
+    load_server(options.trio)
+    import socket
+
+    import pyfuse3
 
     from ext4guard.parser.errors import Ext4Error
     from ext4guard.parser.filesystem import Filesystem
 
+    from . import sandbox
     from .fuse_ops import DEFAULT_TIMEOUT, Ext4Operations, FindingLog
     from .iomap import DEFAULT_WINDOW, Iomap
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is the helper's: it unmounts
     _set_name(b"ext4guard-serve")
+    receives = fuse_fd < 0
+    fds = {image_fd, inbox, outbox, 2} | (set() if receives else {fuse_fd})
+    inbox_socket = socket.socket(fileno=inbox) if receives else None
     profile = sandbox.Profile(
-        keep_fds=frozenset({image_fd, fuse_fd, inbox, outbox, 2}),
-        write_fds=frozenset({fuse_fd, outbox, 2}),
+        keep_fds=frozenset(fds),
+        # The received /dev/fuse fd is one the server creates: writable, like trio's fds.
+        write_fds=frozenset(fds - {image_fd, inbox}),
         memory_limit=SERVER_MEMORY,
         cpu_seconds=0,  # a mount serves for as long as it is mounted
-        extra_syscalls=TRIO_SYSCALLS if options.trio else (),
+        extra_syscalls=(TRIO_SYSCALLS if options.trio else ()) + (("recvmsg",) * receives),
         ioctl_requests=TRIO_IOCTLS if options.trio else (),
         max_file_size=SERVER_LOG_LIMIT,
-        extra_fds=TRIO_EXTRA_FDS if options.trio else 0,
+        extra_fds=(TRIO_EXTRA_FDS if options.trio else 0) + receives,
     )
     try:
         sandbox.contain(profile)
@@ -407,8 +469,12 @@ def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountO
         _send(outbox, {"t": "refused", "finding": exc.as_finding(), "detail": str(exc)})
         return EXIT_REFUSED
     _send(outbox, {"t": "ok"})
-    go = _receive(inbox, None)
-    if go is None or go.get("t") != "go":
+    if inbox_socket is not None:
+        go, fuse_fd = _receive_fd(inbox_socket)
+        inbox_socket.detach()
+    else:
+        go = _receive(inbox, None)
+    if go is None or go.get("t") != "go" or fuse_fd < 0:
         return EXIT_OK  # the helper gave up (mount failed): nothing to serve
     ops = Ext4Operations(
         fs,
@@ -422,7 +488,7 @@ def _serve(image_fd: int, fuse_fd: int, inbox: int, outbox: int, options: MountO
     os.close(outbox)
     os.close(inbox)
     try:
-        if direct is not None:
+        if not options.trio:
             run_direct(pyfuse3.main)
         else:
             trio = sys.modules["trio"]  # imported by pyfuse3, before containment
@@ -458,6 +524,8 @@ class _Helper:
         self.server = 0
         self.mount_id: int | None = None
         self.stopping = False
+        #: root mounts with mount(2); an ordinary user through the setuid fusermount3
+        self.privileged = os.geteuid() == 0
 
     def start(self) -> None:
         """Everything up to a served mount; raises MountError (nothing left mounted)."""
@@ -469,18 +537,20 @@ class _Helper:
         if not (stat.S_ISREG(kind) or stat.S_ISBLK(kind)):
             os.close(image_fd)
             raise MountError(f"{self.image}: not a regular file or block device")
-        if os.geteuid() != 0:
-            os.close(image_fd)
-            raise MountError(
-                "mounting needs root (the helper calls mount(2)); "
-                "unprivileged mounts through fusermount3 are not supported yet"
-            )
-        try:
-            fuse_fd = os.open("/dev/fuse", os.O_RDWR | os.O_CLOEXEC)
-        except OSError as exc:
-            os.close(image_fd)
-            raise MountError(f"/dev/fuse: {exc.strerror}") from None
-        from_helper, to_server = os.pipe()
+        fuse_fd = -1  # unprivileged: fusermount3 opens /dev/fuse and mounts, later
+        if self.privileged:
+            try:
+                fuse_fd = os.open("/dev/fuse", os.O_RDWR | os.O_CLOEXEC)
+            except OSError as exc:
+                os.close(image_fd)
+                raise MountError(f"/dev/fuse: {exc.strerror}") from None
+            from_helper, to_server = os.pipe()
+        else:
+            if shutil.which("fusermount3") is None:
+                os.close(image_fd)
+                raise MountError("mounting as an ordinary user needs fusermount3 (fuse3)")
+            # The /dev/fuse fd goes to the server over this socket once fusermount3 made it.
+            from_helper, to_server = _socketpair()
         from_server, to_helper = os.pipe()
         pid = os.fork()
         if pid == 0:
@@ -519,9 +589,16 @@ class _Helper:
             )
         if answer.get("t") != "ok":
             raise MountError(f"server: {answer.get('detail', 'failed to start')}")
-        self._mount(fuse_fd)
-        os.close(fuse_fd)  # from now on the server holds the only reference
-        _send(to_server, {"t": "go"})
+        if self.privileged:
+            self._mount(fuse_fd)
+            os.close(fuse_fd)  # from now on the server holds the only reference
+            _send(to_server, {"t": "go"})
+        else:
+            fuse_fd = self._fusermount()
+            try:
+                _send_fd(to_server, {"t": "go"}, fuse_fd)
+            finally:
+                os.close(fuse_fd)  # the server's copy is the only one left
         if (_receive(from_server, START_TIMEOUT) or {}).get("t") != "serving":
             self.unmount()
             raise MountError("the server exited before serving")
@@ -557,6 +634,55 @@ class _Helper:
             bdi = f"/sys/class/bdi/{top.device}/read_ahead_kb"
             with contextlib.suppress(OSError), open(bdi, "w") as f:
                 f.write(str(self.options.readahead_kb))
+
+    def _fusermount(self) -> int:
+        """Mount through fusermount3 (setuid root): it opens /dev/fuse, checks that this user
+        may mount there, mounts, and passes the fd back over the socket named by
+        `_FUSE_COMMFD` (SCM_RIGHTS), as libfuse's fuse_mount_fusermount() does."""
+        import socket
+
+        def escaped(text: str) -> str:  # fusermount3 splits -o at unescaped commas
+            return text.replace("\\", "\\\\").replace(",", "\\,")
+
+        options = ["ro", "nosuid", "nodev", "default_permissions", "subtype=ext4guard"]
+        options.append("fsname=" + escaped(self.image))
+        if self.options.allow_other:
+            options.append("allow_other")
+        if self.options.noexec:
+            options.append("noexec")
+        if self.options.max_read is not None:
+            options.append(f"max_read={self.options.max_read}")
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        with ours, theirs:
+            env = {**os.environ, "_FUSE_COMMFD": str(theirs.fileno())}
+            try:
+                child = subprocess.Popen(
+                    ["fusermount3", "-o", ",".join(options), "--", self.mountpoint],
+                    env=env,
+                    pass_fds=(theirs.fileno(),),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                )
+            except OSError as exc:
+                raise MountError(f"fusermount3: {exc.strerror}") from None
+            theirs.close()
+            fds: list[int] = []
+            with contextlib.suppress(OSError):  # no fd: fusermount3 says why on stderr
+                _data, fds, _flags, _addr = socket.recv_fds(ours, 1, 1)
+            try:
+                _, err = child.communicate(timeout=START_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                _, err = child.communicate()
+        if child.returncode != 0 or not fds:
+            for fd in fds:
+                os.close(fd)
+            lines = err.decode(errors="replace").strip().splitlines()
+            raise MountError(lines[-1] if lines else f"fusermount3 exited {child.returncode}")
+        top = top_mount(self.mountpoint)
+        self.mount_id = top.mount_id if top is not None and top.fstype == FSTYPE else None
+        return fds[0]
 
     def ours(self) -> bool:
         top = top_mount(self.mountpoint)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -24,6 +25,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -484,3 +486,136 @@ def test_parallel_clients_on_a_corrupted_image_being_overwritten(workdir: Path) 
     findings = [line for line in log.read_text().splitlines() if '"finding"' in line]
     assert findings, "corruption was met: it must be logged as findings"
     assert len(findings) == len(set(findings)), "each finding is logged once"
+
+
+NOBODY = 65534
+
+
+def compare_readable_part(name: str, root: Path) -> list[str]:
+    """What an ordinary user can see of the mount equals the source tree: the root's names,
+    and the type, mode, size and content of every path it may reach (default_permissions:
+    the kernel refuses the rest, as it would on the kernel's own mount)."""
+    want = manifest_entries(seed_manifest(name))
+    top = {p for p in want if p.count(b"/") == 1 and p != b"/"}
+    problems = []
+    base = os.fsencode(root)
+    if {b"/" + n for n in os.listdir(base)} != top:
+        problems.append(f"root listing {sorted(os.listdir(base))} != {sorted(top)}")
+    seen = 0
+    stack = [b""]
+    while stack:
+        rel = stack.pop()
+        st = os.lstat(base + rel)
+        e = want.get(rel or b"/")
+        if e is None:
+            problems.append(f"{rel!r} is not in the source tree")
+            continue
+        seen += 1
+        kind = TYPE_NAMES[stat.S_IFMT(st.st_mode)]
+        if (kind, stat.S_IMODE(st.st_mode)) != (e["type"], e["mode"]):
+            problems.append(f"{rel!r}: {kind} {stat.S_IMODE(st.st_mode):o} != {e['type']}")
+        readable = os.access(base + rel, os.R_OK)
+        if (
+            kind == "reg"
+            and readable
+            and (st.st_size, sha256_of(base + rel))
+            != (
+                e["size"],
+                e["sha256"],
+            )
+        ):
+            problems.append(f"{rel!r}: content differs")
+        if kind == "dir" and rel != b"/lost+found" and os.access(base + rel, os.R_OK | os.X_OK):
+            stack.extend(rel + b"/" + n for n in os.listdir(base + rel))
+    if seen < len(want) // 2:
+        problems.append(f"only {seen} of {len(want)} paths reachable")
+    return problems
+
+
+def fuse_for_everyone(scratch: Path) -> None:
+    """In a mount namespace of this process only: /dev/fuse with Debian's mode (0666: any user
+    may serve FUSE; fusermount3 opens it as the calling user). Some containers create the
+    node 0600 (root only); the host's node is left alone."""
+    if os.stat("/dev/fuse").st_mode & 0o006 == 0o006:
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mount.argtypes = (ctypes.c_char_p,) * 3 + (ctypes.c_ulong, ctypes.c_char_p)
+    clone_newns, ms_bind, ms_rec, ms_private = 0x20000, 0x1000, 0x4000, 0x40000
+    node = scratch / "fuse"
+    os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(10, 229))
+    os.chmod(node, 0o666)
+    if (
+        libc.unshare(clone_newns) != 0
+        or libc.mount(None, b"/", None, ms_rec | ms_private, None) != 0
+        or libc.mount(bytes(node), b"/dev/fuse", None, ms_bind, None) != 0
+    ):
+        raise OSError(ctypes.get_errno(), "a private /dev/fuse")
+
+
+def test_ordinary_user_mounts_through_fusermount3(request: pytest.FixtureRequest) -> None:
+    """uid 65534 mounts an image it owns on a directory it owns: fusermount3 (setuid root)
+    mounts and hands back /dev/fuse over _FUSE_COMMFD, the contained server receives it, the
+    tree equals the source tree, and `umount` (fusermount3 -u) removes the mount. Run in a
+    forked child that drops to 65534 after every import (this interpreter lives where 65534
+    cannot read) and reports over a pipe: a FUSE mount without allow_other is for its owner
+    only, root included. /dev/fuse must be open to every user (`fuse_for_everyone`)."""
+    if shutil.which("fusermount3") is None:
+        pytest.skip("no fusermount3")
+    from ext4guard.server import mount
+
+    # /tmp itself: pytest's base directory is root's alone (0700), 65534 cannot reach it.
+    home = Path(tempfile.mkdtemp(prefix="ext4guard-user-"))
+    request.addfinalizer(lambda: shutil.rmtree(home, ignore_errors=True))
+    image = home / "user.img"
+    shutil.copyfile(seed_image("ext4_nojournal"), image)
+    mnt = home / "mnt"
+    mnt.mkdir()
+    for path in (home, image, mnt):
+        os.chown(path, NOBODY, NOBODY)
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child)
+        code = 3
+        try:
+            os.close(read_fd)
+            mount.load_server()  # as root: the server's imports, before dropping privileges
+            fuse_for_everyone(home)
+            os.setgroups([])
+            os.setresgid(NOBODY, NOBODY, NOBODY)
+            os.setresuid(NOBODY, NOBODY, NOBODY)
+            try:
+                log = str(home / "log")
+                result: dict[str, object] = {
+                    "mount": mount.main(["mount", str(image), str(mnt), "--log", log])
+                }
+                entry = mount.top_mount(str(mnt))
+                result["fstype"] = entry.fstype if entry else None
+                with open("/proc/self/mountinfo") as f:
+                    result["options"] = [line for line in f if f" {mnt} " in line]
+                result["problems"] = compare_readable_part("ext4_nojournal", mnt)
+                result["umount"] = mount.main(["umount", str(mnt)])
+                result["mounted_after"] = is_mounted(mnt)
+                os.write(write_fd, json.dumps(result, default=repr).encode())
+            except (OSError, LookupError, ValueError, TypeError, AssertionError) as exc:
+                os.write(write_fd, json.dumps({"exception": repr(exc)}).encode())
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    # Not read to EOF: the background helper inherited the pipe and lives until the umount.
+    _, status = os.waitpid(pid, 0)
+    os.set_blocking(read_fd, False)
+    with contextlib.suppress(BlockingIOError), os.fdopen(read_fd, "rb") as f:
+        data = f.read() or b"{}"
+    if os.waitstatus_to_exitcode(status) != 0:
+        with contextlib.suppress(AssertionError, ProcessLookupError):
+            os.kill(server_pid(image), signal.SIGKILL)  # the helper then unmounts and exits
+    log = home / "log"
+    assert os.waitstatus_to_exitcode(status) == 0, log.exists() and log.read_text()
+    result = json.loads(data)
+    assert "exception" not in result, result
+    assert result["mount"] == 0 and result["umount"] == 0, result
+    assert result["fstype"] == "fuse.ext4guard"
+    assert "user_id=65534" in result["options"][0], result["options"]
+    assert result["problems"] == []
+    assert not result["mounted_after"]
