@@ -19,6 +19,10 @@ demo: setup $(BUILD)/$(DEMO).img
 	$(VENV)/bin/ext4guard info $(BUILD)/$(DEMO).img
 	$(VENV)/bin/ext4guard check $(BUILD)/$(DEMO).img
 	$(VENV)/bin/ext4guard ls $(BUILD)/$(DEMO).img /
+	$(VENV)/bin/ext4guard sandbox-check | tail -n 1
+	@mkdir -p $(BUILD)/mnt
+	$(VENV)/bin/ext4guard mount $(BUILD)/$(DEMO).img $(BUILD)/mnt
+	ls -la $(BUILD)/mnt; status=$$?; $(VENV)/bin/ext4guard umount $(BUILD)/mnt; exit $$status
 
 test: setup lint typecheck pytest
 
@@ -41,12 +45,15 @@ pytest:
 ksy: setup
 	node ksy/compile.js parser/_ksy
 
-# Speed and memory against dissect.extfs, PyPI ext4 and debugfs (bench/README.md).
+# Speed and memory: the parser against dissect.extfs, PyPI ext4 and debugfs; the mount
+# against the kernel's loop mount and fuse2fs (bench/README.md).
 bench: setup
 	$(VENV)/bin/pip install -q -c constraints.txt dissect.extfs==3.15 cachetools==7.1.1 crcmod==1.7
 	$(VENV)/bin/pip install -q --no-deps ext4==1.4.1
+	command -v fuse2fs >/dev/null || apt-get install -y -qq --no-install-recommends fuse2fs
 	python3 bench/build_images.py $(BUILD)/bench
 	$(PY) bench/bench_parser.py $(BUILD)/bench
+	$(PY) bench/bench_mount.py $(BUILD)/bench
 
 seeds:
 	python3 corpus/build_seeds.py
