@@ -115,6 +115,8 @@ class Worker:
         self.tail: collections.deque[str] = collections.deque(maxlen=TAIL_LINES)
         self.results: list[str] = []  # JSON lines (minimize, known)
         self.finding: Finding | None = None  # what a minimizer works on
+        self.interrupted = False  # stopped by the runner: its exit status is no finding
+        self.silent = False  # killed by the runner's watchdog: a hang libFuzzer missed
         self._partial = b""
         # Its own session: a terminal's ^C reaches the parent only, which stops the workers
         # in order (and keeps what they were doing).
@@ -181,6 +183,11 @@ class Worker:
     def signal(self, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError):
             self.proc.send_signal(sig)
+
+    def interrupt(self) -> None:
+        """Ask it to stop (libFuzzer writes its final stats and exits)."""
+        self.interrupted = True
+        self.signal(signal.SIGINT)
 
     def exit_signal(self) -> int | None:
         code = self.proc.returncode
@@ -397,9 +404,11 @@ class Campaign:
             p for p in worker.scratch.iterdir() if ARTIFACT.match(p.name) and p.is_file()
         )
         failed = worker.proc.returncode != 0 or artifacts
-        if not failed or (self.stop_requested and not artifacts):
+        if not failed or (worker.interrupted and not artifacts):
             return  # ran its time, or stopped by us
         sig = signature_from_output(list(worker.tail), worker.exit_signal())
+        if worker.silent and not artifacts:
+            sig = Signature("timeout", "silent worker killed", ())
         artifact = artifacts[0] if artifacts else None
         for extra in artifacts[1:]:
             extra.unlink(missing_ok=True)
@@ -480,10 +489,11 @@ class Campaign:
                 else:
                     self._next_segment(slot, now)
             elif slot.worker is not None:
-                if now > slot.segment_end + 15:
-                    slot.worker.signal(signal.SIGINT)  # past its time: libFuzzer stops
+                if now > slot.segment_end + 1 and not slot.worker.interrupted:
+                    slot.worker.interrupt()  # past its time: libFuzzer stops at once
                 if now - slot.worker.last_output > SILENCE_GRACE + 30:
                     self._event(f"{slot.worker.target}: worker silent, killed")
+                    slot.worker.silent = True
                     slot.worker.signal(signal.SIGKILL)
             if slot.minimizer is not None and now - slot.minimizer.started > (
                 self.s.minimize_budget + 60
@@ -547,7 +557,7 @@ class Campaign:
         for slot in self.slots:
             for worker in (slot.worker, slot.minimizer):
                 if worker is not None:
-                    worker.signal(signal.SIGINT)
+                    worker.interrupt()
 
     def finished(self) -> bool:
         busy = any(s.worker is not None or s.minimizer is not None for s in self.slots)
@@ -563,6 +573,7 @@ class Campaign:
                 for slot in self.slots:
                     for worker in (slot.worker, slot.minimizer):
                         if worker is not None:
+                            worker.interrupted = True
                             worker.signal(signal.SIGKILL)
             for key, _ in self.selector.select(timeout=0.2):
                 slot, worker = key.data
