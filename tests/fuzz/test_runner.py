@@ -408,3 +408,21 @@ def test_real_target_contained_with_coverage(tmp_path: Path) -> None:
     assert row["corpus"] == len(list(corpus.iterdir())) >= 10
     assert report["findings"] == []
     print(f"superblock: {row['exec_per_s']:.0f} exec/s, cov {row['cov']}")
+
+
+# ----------------------------------------------------------------- ClusterFuzzLite files
+
+
+def test_clusterfuzzlite_files() -> None:
+    """The scale-out build files name every target the runner knows, and build.sh parses."""
+    from ext4guard.fuzz.targets import TARGETS, options_file
+
+    cfl = ROOT / ".clusterfuzzlite"
+    assert (cfl / "project.yaml").read_text().count("language: python") == 1
+    assert "FROM gcr.io/oss-fuzz-base/base-builder-python" in (cfl / "Dockerfile").read_text()
+    build = (cfl / "build.sh").read_text()
+    subprocess.run(["bash", "-n", str(cfl / "build.sh")], check=True)
+    assert "compile_python_fuzzer" in build and "TARGETS" in build
+    for name in TARGETS:  # build.sh copies each options file and appends the dictionary
+        text = options_file(name).read_text()
+        assert text.startswith("[libfuzzer]") and text.endswith("\n"), name
