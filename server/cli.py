@@ -142,7 +142,7 @@ DELEGATED: dict[str, tuple[str, str]] = {
     ),
     "mount": ("ext4guard.server.mount", "mount an image read-only (contained FUSE server)"),
     "umount": ("ext4guard.server.mount", "unmount an ext4guard mount (always works)"),
-    # "fuzz": ("ext4guard.fuzz.runner", "run a fuzzing campaign against the parser"),
+    "fuzz": ("ext4guard.fuzz.runner", "run a fuzzing campaign against the parser"),
 }
 _NAMED = frozenset({"mount", "umount"})
 
