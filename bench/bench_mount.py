@@ -9,7 +9,8 @@ run as root (mounts, drop_caches).
 
 Backends: `kernel` (mount -o ro,loop,noload), `fuse2fs` (fuse2fs -o ro), `ext4guard` (default
 options) and variants for choosing the options from figures: `ext4guard-dio` (direct_io),
-`ext4guard-ra1m` (readahead 1 MiB), `ext4guard-t0` (entry/attr timeouts 0).
+`ext4guard-ra1m` (readahead 1 MiB), `ext4guard-t0` (entry/attr timeouts 0), `ext4guard-trio`
+(pyfuse3's trio loop instead of the direct one).
 
 Operations (clients are the same programs for every backend: cat, find, tar, python):
 - `big_cold`:   cat of the 1 GiB file after drop_caches (image read from disk);
@@ -87,6 +88,7 @@ BACKENDS = {
     "ext4guard-dio": _ext4guard("direct_io"),
     "ext4guard-ra1m": _ext4guard("readahead_kb=1024"),
     "ext4guard-t0": _ext4guard("timeout=0"),
+    "ext4guard-trio": _ext4guard("trio"),
 }
 
 

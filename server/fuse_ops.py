@@ -398,9 +398,10 @@ class Ext4Operations(pyfuse3.Operations):
         listing = self._dirs.get(fh)
         if listing is None:
             raise pyfuse3.FUSEError(errno.EBADF)
+        reply = pyfuse3.readdir_reply
         for index in range(start_id, len(listing)):
             name, attr = listing[index]
-            if not pyfuse3.readdir_reply(token, name, attr, index + 1):
+            if not reply(token, name, attr, index + 1):
                 return
 
     @staticmethod
@@ -480,8 +481,14 @@ class Ext4Operations(pyfuse3.Operations):
         inode = self._files.get(fh)
         if inode is None:
             raise pyfuse3.FUSEError(errno.EBADF)
-        # pyfuse3 takes any buffer: the bytearray goes to the kernel without a copy.
-        return self._serve(self.iomap.read, inode, off, size)  # type: ignore[return-value]
+        # pyfuse3 takes any buffer: a bytearray goes to the kernel without a copy.
+        try:
+            return self.iomap.read(inode, off, size)  # type: ignore[return-value]
+        except Ext4Error as exc:  # as _serve does, without its call on every read
+            self.log.report(exc)
+            raise pyfuse3.FUSEError(errno_of(exc)) from None
+        except MemoryError:
+            raise pyfuse3.FUSEError(errno.ENOMEM) from None
 
     async def release(self, fh: int) -> None:
         self._files.pop(fh, None)

@@ -196,6 +196,21 @@ class MappingCache:
         self.stats.hits += 1
         return out
 
+    def covering(self, ino: int, generation: int, offset: int) -> IomapExtent | None:
+        """The cached mapping holding byte `offset` of the file, if any (the read fast path:
+        most requests fall inside one extent)."""
+        maps = self._inodes.get(ino)
+        if maps is None or maps.generation != generation:
+            return None
+        index = bisect_right(maps.starts, offset) - 1
+        if index < 0:
+            return None
+        extent = maps.extents[index]
+        if extent.end <= offset:
+            return None
+        self.stats.hits += 1
+        return extent
+
     def upsert(self, ino: int, generation: int, extents: Sequence[IomapExtent]) -> None:
         """Insert sorted, contiguous `extents`, replacing whatever the cache held for their
         range (and everything of another generation)."""
@@ -310,11 +325,24 @@ class Iomap:
     def iomap_end(self, inode: Inode, offset: int, length: int, written: int = 0) -> None:
         """Nothing to commit: the mount is read-only (FUSE_IOMAP_END would be acknowledged)."""
 
-    def read(self, inode: Inode, offset: int, size: int) -> bytearray:
+    def read(self, inode: Inode, offset: int, size: int) -> bytes | bytearray:
         """Up to `size` bytes of the file at `offset` (short at end of file)."""
         end = min(offset + size, inode.size)
         if offset < 0 or size < 0 or offset >= end:
-            return bytearray()
+            return b""
+        # The common case first: the range lies in one cached MAPPED extent, one pread(2).
+        extent = self.cache.covering(inode.ino, inode.generation, offset)
+        if extent is not None and extent.type is IomapType.MAPPED and end <= extent.end:
+            position = extent.addr + offset - extent.offset
+            try:
+                data = os.pread(self.fd, end - offset, position)
+            except OSError as exc:
+                raise ImageIOError(
+                    f"read at offset {position}: {exc.strerror}", Where(inode=inode.ino)
+                ) from None
+            if len(data) == end - offset:
+                return data
+            # short: the image shrank underneath; the general path below says where
         out = bytearray(end - offset)  # zeros: holes and unwritten ranges need no work
         view = memoryview(out)
         for extent in self.iomap_begin(inode, offset, end - offset):

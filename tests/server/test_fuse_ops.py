@@ -16,6 +16,7 @@ import pyfuse3
 import pytest
 import trio
 
+from ext4guard.parser.errors import NotFound
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import inode_location
 from ext4guard.server import fuse_ops
@@ -211,3 +212,43 @@ def test_reserved_and_unknown_nodes_are_refused() -> None:
         ops = Ext4Operations(fs)
         for node in (2, 3, 8):  # never handed out: ext4 inode 2 is node 1
             assert fuse_error(ops.getattr, node, None) == errno.EINVAL
+
+
+def test_lookups_after_the_index_answer_as_the_parser_does() -> None:
+    """Past INDEX_AFTER_LOOKUPS lookups in one directory its names are indexed: every name,
+    and names that do not exist (negative entries), get the parser's own answer."""
+    with Filesystem.open(seed_image("ext4_default")) as fs:
+        ops = Ext4Operations(fs)
+        htree = call(ops.lookup, ROOT, b"htree", None).st_ino
+        names = [p.rsplit(b"/", 1)[1] for p in manifest_entries(seed_manifest("ext4_default"))]
+        names = [n for n in names if n.startswith(b"entry")] or names
+        assert len(names) > fuse_ops.INDEX_AFTER_LOOKUPS * 4
+        for name in [*names, b"missing-1", b"missing-2"]:
+            got = call(ops.lookup, htree, name, None).st_ino
+            try:
+                want = fs.lookup_in(htree, name)
+            except NotFound:
+                want = 0
+            assert got == want, name
+        assert htree in ops._indexes and ops._indexes[htree].complete
+
+
+def test_casefolded_directories_are_not_indexed() -> None:
+    """A casefolded directory matches names in their folded form: other cases of a name are
+    found, however many lookups came before (the index holds names as stored)."""
+    with Filesystem.open(seed_image("ext4_casefold")) as fs:
+        ops = Ext4Operations(fs)
+        cf = call(ops.lookup, ROOT, b"cf", None).st_ino
+        for i in range(fuse_ops.INDEX_AFTER_LOOKUPS * 3):
+            stored = call(ops.lookup, cf, b"Entry-%03d-MixedCase" % i, None).st_ino
+            assert stored
+            assert call(ops.lookup, cf, b"entry-%03d-mixedcase" % i, None).st_ino == stored
+        fh = call(ops.opendir, cf, None)  # a listing indexes names too, but not here
+        call(ops.releasedir, fh)
+        assert cf not in ops._indexes
+
+
+def test_flush_is_not_implemented_so_the_kernel_stops_sending_it() -> None:
+    with Filesystem.open(seed_image("ext4_nojournal")) as fs:
+        ops = Ext4Operations(fs)
+        assert fuse_error(ops.flush, 1) == errno.ENOSYS  # fc->no_flush from then on

@@ -619,3 +619,12 @@ def test_ordinary_user_mounts_through_fusermount3(request: pytest.FixtureRequest
     assert "user_id=65534" in result["options"][0], result["options"]
     assert result["problems"] == []
     assert not result["mounted_after"]
+
+
+def test_trio_loop_serves_the_same_tree(workdir: Path) -> None:
+    """`-o trio` (pyfuse3's own loop, kept to measure the direct loop against) still serves."""
+    image = seed_image("ext4_1k")
+    log = workdir / "trio.log"
+    with ext4guard_mounted(image, workdir / "trio", log, "-o", "trio") as mnt:
+        problems = compare_with_manifest("ext4_1k", snapshot(mnt))
+    assert not problems, "\n".join(problems[:20])
