@@ -40,9 +40,9 @@ WORKER_NO_CONTAINMENT = 71
 #: - getcwd: libFuzzer's start-up.
 FUZZ_SYSCALLS = ("setitimer", "memfd_create", "stat", "lstat", "newfstatat", "statx", "getcwd")
 
-#: RLIMIT_AS of a worker unless the options file asks for more: a worker's address space is
-#: ~0.6 GiB after its imports (atheris, the parser, the seed images); the rest is headroom
-#: for inputs. Past it, an allocation raises MemoryError inside the input that made it.
+#: RLIMIT_AS of a worker: its address space is 120 MiB (record targets) to 270 MiB (check)
+#: while fuzzing, measured; the rest is headroom for inputs. Past it, an allocation raises
+#: MemoryError inside the input that made it (a finding with a stack, deduplicated as such).
 DEFAULT_MEMORY_MIB = 2048
 
 

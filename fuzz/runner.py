@@ -351,12 +351,17 @@ class Campaign:
         state.state = "fuzzing"
 
     def _next_segment(self, slot: Slot, now: float) -> None:
+        finished = slot.target
         slot.position += 1
         slot.crashes = 0
         if self.s.seconds and slot.position >= len(slot.targets):
             slot.done = True
-            return
-        slot.segment_end = now + self._segment_length(slot)
+        else:
+            slot.segment_end = now + self._segment_length(slot)
+        if self.s.seconds and not any(
+            finished in s.targets[s.position :] and not s.done for s in self.slots
+        ):
+            self.targets[finished].state = "done"
 
     def _start_minimizer(self, slot: Slot, finding: Finding) -> None:
         argv = _worker_command(
@@ -393,7 +398,8 @@ class Campaign:
         seconds, execs = worker.steady()
         state.steady_seconds += seconds
         state.steady_execs += execs
-        state.state = "waiting" if not slot.done else "done"
+        if state.state != "done":
+            state.state = "waiting"
         if worker.proc.returncode == WORKER_NO_CONTAINMENT:
             raise CannotRun(_last_line(worker.tail) or "a worker could not contain itself")
         self._collect(slot, worker)
@@ -465,7 +471,8 @@ class Campaign:
         size = doc.get("minimized_size")
         finding.minimized_size = size if isinstance(size, int) else None
         self.store.save(finding)
-        self.targets[finding.target].state = "waiting"
+        if self.targets[finding.target].state == "minimizing":
+            self.targets[finding.target].state = "waiting"
 
     def _event(self, text: str) -> None:
         stamp = _clock(self.elapsed())
@@ -510,14 +517,17 @@ class Campaign:
                 if worker is not None and worker.proc.poll() is not None:
                     self._finish(slot, worker)
         if now - self.last_corpus_count >= 2.0:
-            self.last_corpus_count = now
-            for name, state in self.targets.items():
-                with contextlib.suppress(OSError):
-                    state.corpus = sum(1 for _ in os.scandir(self.s.corpus_root / name))
+            self.count_corpus(now)
         if now - self.last_sample >= SAMPLE_EVERY:
             self.sample(now)
         if now - self.last_save >= SAVE_EVERY:
             self.save()
+
+    def count_corpus(self, now: float) -> None:
+        self.last_corpus_count = now
+        for name, state in self.targets.items():
+            with contextlib.suppress(OSError):
+                state.corpus = sum(1 for _ in os.scandir(self.s.corpus_root / name))
 
     def running(self, target: str) -> list[Worker]:
         return [s.worker for s in self.slots if s.worker is not None and s.worker.target == target]
@@ -623,6 +633,7 @@ class Campaign:
         write_json(self.run_dir / "report.json", self.summary(), self.samples)
 
     def close(self) -> tuple[Path, Path | None]:
+        self.count_corpus(time.monotonic())
         self.save()
         self.stats_file.close()
         plot = self.run_dir / "coverage.png"
@@ -683,7 +694,8 @@ def render(campaign: Campaign) -> Any:
         live_cov = max((w.status.cov for w in workers), default=0)
         table.add_row(
             name,
-            state.state + (f" x{len(workers)}" if len(workers) > 1 else ""),
+            ("fuzzing" if workers else state.state)
+            + (f" x{len(workers)}" if len(workers) > 1 else ""),
             f"{state.rate:,.0f}",
             f"{state.execs(workers):,}",
             f"{max(state.cov, live_cov):,}",
