@@ -35,7 +35,8 @@ import os
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from ext4guard.parser.errors import ImageIOError, TruncatedImage, Where
 from ext4guard.parser.filesystem import Filesystem
@@ -71,9 +72,11 @@ _KIND_TO_TYPE = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class IomapExtent:
-    """One mapping as a FUSE_IOMAP_BEGIN reply carries it: file bytes [offset, offset+length)."""
+class IomapExtent(NamedTuple):
+    """One mapping as a FUSE_IOMAP_BEGIN reply carries it: file bytes [offset, offset+length).
+
+    A NamedTuple rather than a frozen dataclass, as the parser's `Inode` and `DirEntry`: one
+    is built for every file read, and a frozen dataclass's __init__ costs several times more."""
 
     offset: int
     length: int
@@ -81,7 +84,7 @@ class IomapExtent:
     addr: int = NULL_ADDR  # image byte offset for MAPPED and UNWRITTEN
     flags: int = 0  # IOMAP_F_*: none applies to a read-only mapping
     dev: int = 0  # backing device id (see the module docstring: not registered yet)
-    inline: bytes = field(default=b"", repr=False)  # INLINE only: the file's bytes
+    inline: bytes = b""  # INLINE only: the file's bytes
 
     @property
     def end(self) -> int:
@@ -221,10 +224,13 @@ class MappingCache:
             self.invalidate(ino)
             maps = None
         if maps is None:
+            # A first fetch (every small file read once): nothing to merge with.
             maps = _InodeMaps(generation)
             self._inodes[ino] = maps
-        else:
-            self._inodes.move_to_end(ino)
+            self._set(ino, maps, list(extents[: self.max_per_inode]))
+            self._shrink()
+            return
+        self._inodes.move_to_end(ino)
         lo = extents[0].offset
         hi = extents[-1].end
         kept: list[IomapExtent] = []
@@ -330,9 +336,19 @@ class Iomap:
         end = min(offset + size, inode.size)
         if offset < 0 or size < 0 or offset >= end:
             return b""
-        # The common case first: the range lies in one cached MAPPED extent, one pread(2).
+        # The common case first: the range lies in one MAPPED extent (cached, or just
+        # fetched: a small file is one extent), one pread(2) and no buffer to zero.
         extent = self.cache.covering(inode.ino, inode.generation, offset)
-        if extent is not None and extent.type is IomapType.MAPPED and end <= extent.end:
+        maps = None
+        if extent is None:
+            maps = self.iomap_begin(inode, offset, end - offset)
+            extent = maps[0] if maps else None
+        if (
+            extent is not None
+            and extent.type is IomapType.MAPPED
+            and extent.offset <= offset
+            and end <= extent.end
+        ):
             position = extent.addr + offset - extent.offset
             try:
                 data = os.pread(self.fd, end - offset, position)
@@ -343,9 +359,11 @@ class Iomap:
             if len(data) == end - offset:
                 return data
             # short: the image shrank underneath; the general path below says where
+        if maps is None:
+            maps = self.iomap_begin(inode, offset, end - offset)
         out = bytearray(end - offset)  # zeros: holes and unwritten ranges need no work
         view = memoryview(out)
-        for extent in self.iomap_begin(inode, offset, end - offset):
+        for extent in maps:
             lo = max(offset, extent.offset)
             hi = min(end, extent.end)
             if hi <= lo:
