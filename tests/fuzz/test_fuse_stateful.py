@@ -59,6 +59,7 @@ from ext4guard.fuzz import mutators as M
 from ext4guard.fuzz import records as R
 from ext4guard.fuzz import regressions as G
 from ext4guard.fuzz.seeds import seed_bytes
+from tests.seeds import manifest_entries, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
 pytestmark = [
@@ -109,9 +110,11 @@ DEAD = {errno.ENOTCONN, errno.ECONNABORTED}
 CALL_TIMEOUT = 5.0
 MOUNT_TIMEOUT = 30.0
 MAX_PATHS = 400
-#: Directories listed right after mounting (breadth first) to find paths to work on.
-DISCOVER_DIRS = 6
+#: Paths of the seed's source tree known before any listing.
+MANIFEST_PATHS = 200
 DT_DIR, DT_REG, DT_LNK = 4, 8, 10
+#: The manifests' file types as DT_* (d_type) values.
+DT_OF = {"fifo": 1, "chr": 2, "dir": 4, "blk": 6, "reg": 8, "lnk": 10, "sock": 12}
 XATTR_NAMES = (
     b"user.comment",
     b"user.nonexistent",
@@ -331,6 +334,19 @@ def located(seed: str) -> tuple[bytes, R.Layout]:
     return raw, R.locate(raw)
 
 
+@cache
+def manifest_paths(seed: str) -> tuple[tuple[bytes, int], ...]:
+    """Up to MANIFEST_PATHS paths of the tree the seed was built from (relative, evenly
+    spread over the sorted list) with their DT_* types."""
+    entries = sorted(manifest_entries(seed_manifest(seed)).items())
+    step = max(1, len(entries) // MANIFEST_PATHS)
+    return tuple(
+        (path.lstrip(b"/"), DT_OF.get(entry["type"], 0))
+        for path, entry in entries[::step]
+        if path != b"/"
+    )
+
+
 def log_problems(log: Path) -> list[str]:
     """Lines of the server's log that are neither findings nor empty (a traceback, a crash)."""
     if not log.exists():
@@ -490,6 +506,7 @@ class FuseMachine(RuleBasedStateMachine):
         self.kinds: dict[bytes, int] = {}
         self.xattrs: dict[bytes, list[bytes]] = {}
         self.reproducer: G.Reproducer | None = None
+        self.refused_again = False
 
     # ------------------------------------------------------------------ set-up
 
@@ -513,20 +530,10 @@ class FuseMachine(RuleBasedStateMachine):
         image.write_bytes(image_bytes)
         self.m = Mounted(image, here / "mnt", here / "log", options)
         if self.chrooted():
-            self.discover()
-
-    def discover(self) -> None:
-        """List the first directories breadth first (checked calls like any other), so the
-        rules find files, links and deep paths to work on."""
-        queue = [b""]
-        listed = 0
-        while queue and listed < DISCOVER_DIRS:
-            path = queue.pop(0)
-            answer = self.list_path(path, raw=True)
-            listed += 1
-            for name, _ino, kind in answer:
-                if kind == DT_DIR and name not in (b".", b".."):
-                    queue.append(path + b"/" + name if path else name)
+            # The seed's source tree: paths to look up before any listing (lookups that
+            # search the directory on disk, not a name index built from a listing).
+            for path, kind in manifest_paths(seed):
+                self.add_path(path, kind)
 
     def teardown(self) -> None:
         if self.m is not None:
@@ -559,15 +566,18 @@ class FuseMachine(RuleBasedStateMachine):
             options=list(self.m.options),
         )
 
+    def add_path(self, path: bytes, kind: int = 0) -> None:
+        if path not in self.known and len(self.paths) < MAX_PATHS:
+            self.known.add(path)
+            self.paths.append(path)
+            self.names.append(path.rpartition(b"/")[2])
+            if kind:
+                self.kinds.setdefault(path, kind)
+
     def learn(self, parent: bytes, names: list[bytes]) -> None:
         for name in names:
-            if name in (b".", b".."):
-                continue
-            path = parent + b"/" + name if parent else name
-            self.names.append(name)
-            if path not in self.known and len(self.paths) < MAX_PATHS:
-                self.known.add(path)
-                self.paths.append(path)
+            if name not in (b".", b".."):
+                self.add_path(parent + b"/" + name if parent else name)
 
     def serving(self) -> bool:
         return self.m is not None and self.m.serving
@@ -687,8 +697,9 @@ class FuseMachine(RuleBasedStateMachine):
         assert self.m is not None
         if self.m.serving:
             self.call(Call("lstat", b""))
-        else:
+        elif not self.refused_again:
             self.m.remount_refused()
+            self.refused_again = True
 
     @invariant()
     def server_alive(self) -> None:
