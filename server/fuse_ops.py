@@ -10,6 +10,12 @@ number, so `st_ino` is ext4's (the root reports 2) and hard links share it. Rese
 (1, 3..first_ino-1) are never handed out: a directory entry naming one is corrupt, as the
 kernel's `ext4_iget()` says.
 
+Directories: a listing starts with `.` and `..` as the kernel's ext4 readdir gives them (the
+numbers stored on disk; the root's `..` is the root), then every entry with its attributes
+(readdirplus: `find` and `tar` do no lookup per entry). Listings are kept for directories
+listed again, and a directory's names are indexed once it is listed or looked up in often,
+so that stat of many names is a dict probe and an inode read, not an htree search each.
+
 Faults (issue 5, section 4): a corruption met while serving a request fails that request with
 EIO (ENOENT, ENOTDIR, ELOOP, EOPNOTSUPP where that is the truth), is logged once as a finding
 (one JSON line), and the server goes on serving everything else. Writes fail with EROFS.
