@@ -397,12 +397,14 @@ def test_interrupt_saves_everything_and_exits_0(tmp_path: Path) -> None:
 
 
 def test_real_target_contained_with_coverage(tmp_path: Path) -> None:
-    """A short campaign on a record target: status lines parsed, coverage of the parser
-    reported, the corpus grown and shared on disk, nothing found on the seeds."""
+    """A short campaign on a record target with two workers: status lines parsed, coverage
+    of the parser reported, one corpus grown and shared on disk, nothing found on the
+    seeds."""
     needs_root()
-    proc, report = run_fuzz(tmp_path, "superblock", "--time", "6")
+    proc, report = run_fuzz(tmp_path, "superblock", "--time", "6", "--jobs", "2")
     assert proc.returncode == 0, proc.stderr + proc.stdout
     row = report["targets"]["superblock"]
+    assert row["worker_runs"] == 2
     assert row["cov"] > 100 and row["exec_per_s"] > 50 and row["execs"] > 200
     corpus = tmp_path / "corpus" / "superblock"
     assert row["corpus"] == len(list(corpus.iterdir())) >= 10
