@@ -62,12 +62,9 @@ XATTR_CACHE_SIZE = 4096
 #: the kernel to cache listings (FOPEN_CACHE_DIR), so a second `find` lists every directory
 #: again; from here it costs no parsing. Bounded by entries over all directories.
 LISTING_CACHE_ENTRIES = 1 << 17
-#: Lookups in one directory after which its names are indexed (one listing, then each lookup
-#: is a dict probe instead of an htree search: `stat` of many names of a big directory).
-INDEX_AFTER_LOOKUPS = 8
 #: Names kept over all indexed directories (a directory over a quarter of it is not indexed).
 NAME_INDEX_ENTRIES = 1 << 18
-#: Directories whose lookup count and parent are remembered.
+#: Directories whose parent is remembered.
 DIRECTORY_NOTES = 1 << 14
 
 _FUSE_ROOT = 1
@@ -199,7 +196,6 @@ class Ext4Operations(pyfuse3.Operations):
         self._xattrs: LruCache[int, dict[bytes, bytes]] = LruCache(XATTR_CACHE_SIZE)
         self._indexes: OrderedDict[int, NameIndex] = OrderedDict()
         self._indexed_names = 0
-        self._lookups: LruCache[int, int] = LruCache(DIRECTORY_NOTES)
         #: directory -> the directory it was reached from (`..` when the disk cannot say)
         self._parents: LruCache[int, int] = LruCache(DIRECTORY_NOTES)
 
@@ -283,10 +279,9 @@ class Ext4Operations(pyfuse3.Operations):
         parent = self._ext4_ino(parent_node)
         index = self._indexes.get(parent)
         if index is None:
-            seen = (self._lookups.get(parent) or 0) + 1
-            self._lookups.put(parent, seen)
-            if seen >= INDEX_AFTER_LOOKUPS:
-                index = self._index(parent)
+            index = self._index(parent)
+        else:
+            self._indexes.move_to_end(parent)
         found = None if index is None else index.names.get(name)
         if found is None:
             if index is not None and index.complete:
@@ -302,16 +297,24 @@ class Ext4Operations(pyfuse3.Operations):
         return self.attributes(inode, self._node(ino))
 
     def _index(self, ino: int) -> NameIndex | None:
-        """Index the names of directory `ino` (None when it is not worth it or not possible:
-        casefolded names match in their folded form, a huge directory would push out every
-        other one). A listing that met damage gives an incomplete index: names not in it are
-        still searched by the parser."""
-        directory = self.fs.inode(ino)
-        if not directory.is_dir or directory.flags & FL_CASEFOLD:
-            return None
-        if directory.size > NAME_INDEX_ENTRIES // 4 * 8:  # at least 8 bytes per dirent
-            return None
-        entries, findings = self.fs.iterdir(ino)
+        """Index the names of directory `ino`, from one listing, at its first lookup: from
+        then on a lookup is a dict probe (`stat` of many names of a big directory costs no
+        htree search each), and lookup and readdir answer from the same listing, whatever
+        came first: on a damaged htree the hash search may miss a name the listing has (a
+        leaf the index no longer reaches), and a name must not be ENOENT before a readdir
+        and found after it. None when not possible: not a directory, casefolded names
+        (they match in their folded form), a listing that fails, a directory so big that it
+        would push out every other one; the parser searches those. A listing that met
+        damage gives an incomplete index: names not in it are still searched by the parser."""
+        try:
+            directory = self.fs.inode(ino)
+            if not directory.is_dir or directory.flags & FL_CASEFOLD:
+                return None
+            if directory.size > NAME_INDEX_ENTRIES // 4 * 8:  # at least 8 bytes per dirent
+                return None
+            entries, findings = self.fs.iterdir(ino)
+        except Ext4Error:
+            return None  # the parser's own lookup gives this request its answer
         for finding in findings:
             self.log.report(finding)
         return self._keep_index(ino, {e.name: e.inode for e in entries}, not findings)
