@@ -49,19 +49,21 @@ def write_plot(path: Path, samples: Sequence[Sample], title: str) -> None:
     by_target: dict[str, list[Sample]] = {}
     for s in samples:
         by_target.setdefault(s.target, []).append(s)
-    fig, (cov_ax, rate_ax) = plt.subplots(2, 1, figsize=(10, 7), sharex=True)
+    fig, (cov_ax, rate_ax) = plt.subplots(2, 1, figsize=(11, 7), sharex=True, layout="constrained")
     for target, rows in sorted(by_target.items()):
         times = [r.t for r in rows]
         (line,) = cov_ax.plot(times, [r.cov for r in rows], label=target)
-        rate_ax.plot(times, [r.exec_per_s for r in rows], color=line.get_color(), label=target)
-    cov_ax.set_ylabel("parser edges covered (libFuzzer cov)")
-    rate_ax.set_ylabel("exec/s")
+        # A target that is not running has no rate: a gap, not a line along zero.
+        rates = [r.exec_per_s if r.exec_per_s > 0 else float("nan") for r in rows]
+        rate_ax.plot(times, rates, color=line.get_color())
+    cov_ax.set_ylabel("parser edges covered\n(libFuzzer cov)")
+    rate_ax.set_ylabel("exec/s (log)")
+    rate_ax.set_yscale("log")
     rate_ax.set_xlabel("elapsed seconds")
     cov_ax.set_title(title)
     for ax in (cov_ax, rate_ax):
         ax.grid(True, alpha=0.3)
     if by_target:
-        cov_ax.legend(loc="lower right", fontsize="small", ncol=2)
-    fig.tight_layout()
+        fig.legend(loc="outside right upper", fontsize="small")
     fig.savefig(path, dpi=100)
     plt.close(fig)
