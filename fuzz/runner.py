@@ -765,12 +765,15 @@ def parse_args(argv: Sequence[str]) -> Settings | None:
     cli = argparse.ArgumentParser(
         prog="ext4guard fuzz",
         description="Run a fuzzing campaign against the parser (contained atheris workers).",
-        epilog="Exit status: 0 nothing new found, 1 new findings, 2 could not run.",
+        epilog="Flags after -- go to libFuzzer (e.g. -- -timeout=10). "
+        "Exit status: 0 nothing new found, 1 new findings, 2 could not run.",
     )
     cli.add_argument(
         "targets", nargs="*", metavar="TARGET", help="a target name or 'all' (default)"
     )
-    cli.add_argument("--jobs", "-j", type=int, default=1, help="worker processes (default 1)")
+    cli.add_argument(
+        "--jobs", "-j", type=int, default=1, metavar="N", help="worker processes (default 1)"
+    )
     cli.add_argument(
         "--time",
         type=int,
@@ -778,9 +781,28 @@ def parse_args(argv: Sequence[str]) -> Settings | None:
         metavar="S",
         help=f"campaign length in seconds; 0 runs until interrupted (default {DEFAULT_SECONDS})",
     )
-    cli.add_argument("--corpus", type=Path, default=DEFAULT_HOME / "corpus", metavar="DIR")
-    cli.add_argument("--crashes", type=Path, default=DEFAULT_HOME / "crashes", metavar="DIR")
-    cli.add_argument("--runs", type=Path, default=DEFAULT_HOME / "runs", metavar="DIR")
+    home = DEFAULT_HOME.relative_to(DEFAULT_HOME.parent.parent)
+    cli.add_argument(
+        "--corpus",
+        type=Path,
+        default=DEFAULT_HOME / "corpus",
+        metavar="DIR",
+        help=f"one subdirectory per target, kept between runs (default {home}/corpus)",
+    )
+    cli.add_argument(
+        "--crashes",
+        type=Path,
+        default=DEFAULT_HOME / "crashes",
+        metavar="DIR",
+        help=f"one subdirectory per finding (default {home}/crashes)",
+    )
+    cli.add_argument(
+        "--runs",
+        type=Path,
+        default=DEFAULT_HOME / "runs",
+        metavar="DIR",
+        help=f"report.json, stats.jsonl, coverage.png per campaign (default {home}/runs)",
+    )
     cli.add_argument("--plain", action="store_true", help="no live display: one line per event")
     cli.add_argument("--list", action="store_true", help="list the targets and exit")
     try:

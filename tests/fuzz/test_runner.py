@@ -428,3 +428,46 @@ def test_clusterfuzzlite_files() -> None:
     for name in TARGETS:  # build.sh copies each options file and appends the dictionary
         text = options_file(name).read_text()
         assert text.startswith("[libfuzzer]") and text.endswith("\n"), name
+
+
+# ---------------------------------------------------------------------- known (open) bugs
+
+
+def test_open_regressions_give_the_known_signatures(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An entry whose sidecar lists xfail_targets (an open bug) is replayed through those
+    targets and its signature printed, so that a campaign counts it as known; fixed entries
+    are not replayed."""
+    from ext4guard.fuzz import worker
+    from ext4guard.fuzz.targets import walk
+
+    real = walk.test_one_input
+
+    def walk_with_open_bug(data: bytes) -> None:
+        if data[0] == 0xFF:  # the boot sector's first byte: only the planted entry has it
+            _planted_bug(data)
+        real(data)
+
+    monkeypatch.setattr(walk, "test_one_input", walk_with_open_bug)
+    for name, sidecar in (("open", {"xfail_targets": ["walk"]}), ("fixed", {})):
+        (tmp_path / f"{name}.patch.json").write_text(
+            json.dumps({"seed": "ext4_1k", "patch": {"0": "ff"}})
+        )
+        (tmp_path / f"{name}.json").write_text(json.dumps({"bug": "b", "call": "c", **sidecar}))
+    assert worker.run_known(["--dir", str(tmp_path), "--no-sandbox"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        {
+            "entry": "open",
+            "target": "walk",
+            "signature": {
+                "kind": "crash",
+                "exception": "ValueError",
+                "frames": [
+                    "tests/fuzz/test_runner.py:_planted_bug",
+                    "tests/fuzz/test_runner.py:walk_with_open_bug",
+                ],
+            },
+        }
+    ]
