@@ -23,6 +23,7 @@ demo: setup $(BUILD)/$(DEMO).img
 	@mkdir -p $(BUILD)/mnt
 	$(VENV)/bin/ext4guard mount $(BUILD)/$(DEMO).img $(BUILD)/mnt
 	ls -la $(BUILD)/mnt; status=$$?; $(VENV)/bin/ext4guard umount $(BUILD)/mnt; exit $$status
+	$(VENV)/bin/ext4guard fuzz --plain --time 30
 
 test: setup lint typecheck pytest
 
@@ -36,7 +37,7 @@ typecheck:
 	@mkdir -p $(BUILD)/typecheck/ext4guard
 	@for pkg in parser server fuzz; do ln -sfn ../../../$$pkg $(BUILD)/typecheck/ext4guard/$$pkg; done
 	cd $(BUILD)/typecheck && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml \
-		-p ext4guard.parser -p ext4guard.server
+		-p ext4guard.parser -p ext4guard.server -p ext4guard.fuzz
 
 pytest:
 	$(PY) -m pytest -q $(PYTEST_ARGS)
