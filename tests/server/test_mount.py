@@ -1,9 +1,12 @@
 """`ext4guard mount` with real mounts (root, /dev/fuse), against references nobody here wrote.
 
-- every seed image: the mounted tree equals the seed's manifest (the source tree it was
-  built from) and the kernel's own read-only loop mount of the same image (`ro,loop,noload`):
-  names, types, modes, owners, sizes, nanosecond times, inode numbers (hard links share them),
-  link counts, device numbers, link targets, content sha256, xattrs and ACLs;
+- every seed image, and trees generated afresh (random, made into images by `mke2fs -d`):
+  the mounted tree equals the source tree it was built from and the kernel's own read-only
+  loop mount of the same image (`ro,loop,noload`): names, types, modes, owners, sizes,
+  nanosecond times, inode numbers (hard links share them), link counts, device numbers, link
+  targets, content sha256, xattrs and ACLs, and every readdir entry with its d_ino and d_type,
+  `.` and `..` included (the root's `..` is the root);
+- an ordinary user (uid 65534) mounts through fusermount3; `-o trio` still serves;
 - the server is contained (/proc/PID/status) and holds only the image, /dev/fuse, its log and
   what trio itself opens;
 - kill -9 of the server followed by `umount` leaves no mount; SIGTERM to the helper unmounts;
@@ -628,3 +631,109 @@ def test_trio_loop_serves_the_same_tree(workdir: Path) -> None:
     with ext4guard_mounted(image, workdir / "trio", log, "-o", "trio") as mnt:
         problems = compare_with_manifest("ext4_1k", snapshot(mnt))
     assert not problems, "\n".join(problems[:20])
+
+
+def generate_tree(root: Path, seed: int) -> None:
+    """A random tree (deterministic per seed): nested directories, files of the sizes that
+    matter to ext4 (empty, inline-sized, block edges, multi-block, sparse), short and long
+    symlinks, hard links, a fifo, odd names, user xattrs, a 300-entry directory."""
+    rng = random.Random(seed)
+    dirs = [root]
+    files: list[Path] = []
+    odd = ["with space", "ünïcödé", "x" * 255, "new\nline", "-dash", "a.b.c", "%s"]
+
+    def name() -> str:
+        if rng.random() < 0.15:
+            text = str(rng.randrange(1000)) * (rng.random() < 0.5) + rng.choice(odd)
+            return os.fsdecode(os.fsencode(text)[:255])
+        return "".join(rng.choice("abcdefghij0123456789_") for _ in range(rng.randrange(1, 30)))
+
+    for _ in range(120):
+        parent = rng.choice(dirs)
+        path = parent / name()
+        if path.exists() or len(str(path).encode()) > 3000:
+            continue
+        kind = rng.random()
+        if kind < 0.2 and len(path.relative_to(root).parts) < 6:
+            path.mkdir(mode=rng.choice((0o755, 0o700, 0o1777)))
+            dirs.append(path)
+        elif kind < 0.75:
+            size = rng.choice((0, 1, 59, 60, 61, 4095, 4096, 4097, 70000, rng.randrange(200000)))
+            with open(path, "wb") as f:
+                if rng.random() < 0.2:
+                    f.seek(size + 65536)  # a hole first
+                f.write(rng.randbytes(size))
+            os.chmod(path, rng.choice((0o644, 0o600, 0o755, 0o4755, 0o444)))
+            if rng.random() < 0.3:
+                with contextlib.suppress(OSError):  # a host without user xattrs
+                    os.setxattr(path, b"user.k%d" % rng.randrange(9), rng.randbytes(40))
+            files.append(path)
+        elif kind < 0.85:
+            target = "t" * rng.choice((1, 59, 60, 61, 300)) if rng.random() < 0.5 else name()
+            os.symlink(target, path)
+        elif kind < 0.95 and files:
+            os.link(rng.choice(files), path)
+        else:
+            os.mkfifo(path)
+        os.utime(path, ns=(rng.randrange(2**31) * 10**9,) * 2, follow_symlinks=False)
+    big = root / "big"
+    big.mkdir()
+    for i in range(300):
+        (big / f"entry-{i:05d}-{'h' * rng.randrange(60)}").write_bytes(b"%d" % i)
+
+
+def compare_with_source(
+    source: dict[bytes, dict[str, object]], got: dict[bytes, dict[str, object]]
+) -> list[str]:
+    """The mounted tree against the directory mke2fs -d was given (times in seconds: mke2fs
+    drops nanoseconds; hard links: the same grouping)."""
+    got = {p: g for p, g in got.items() if not p.startswith(b"/lost+found")}
+    if set(got) != set(source):
+        return [f"paths differ: {sorted(set(got) ^ set(source))[:5]}"]
+    problems = []
+    inode_map: dict[object, object] = {}
+    for path, s in source.items():
+        g = got[path]
+        keys = ["type", "mode", "uid", "gid", "target", "xattrs"]
+        if s["type"] != "dir":
+            keys += ["size", "sha256"]
+        for key in keys:
+            if g.get(key) != s.get(key):
+                problems.append(f"{path!r}: {key} {g.get(key)!r} != source {s.get(key)!r}")
+        if path != b"/" and int(g["mtime_ns"]) // 10**9 != int(s["mtime_ns"]) // 10**9:  # type: ignore[call-overload]
+            problems.append(f"{path!r}: mtime {g['mtime_ns']} != source {s['mtime_ns']}")
+        if s["type"] != "dir" and inode_map.setdefault(s["ino"], g["ino"]) != g["ino"]:
+            problems.append(f"{path!r}: hard links of the source are not one inode here")
+    if len(set(inode_map.values())) != len(inode_map):
+        problems.append("distinct source inodes share an inode here")
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("seed", "mkfs"),
+    [(1, ["-t", "ext4"]), (2, ["-t", "ext4", "-b", "1024", "-O", "inline_data,^has_journal"])],
+    ids=["ext4", "1k-inline"],
+)
+def test_generated_tree_equals_source_and_kernel(seed: int, mkfs: list[str], workdir: Path) -> None:
+    """A freshly generated tree, made into an image by `mke2fs -d`: the mount equals the
+    source directory and the kernel's read-only loop mount of the same image."""
+    here = workdir / f"gen{seed}"
+    source = here / "src"
+    source.mkdir(parents=True)
+    generate_tree(source, seed)
+    image = here / "gen.img"
+    done = subprocess.run(
+        ["mke2fs", "-q", "-F", *mkfs, "-d", str(source), str(image), "32M"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "E2FSPROGS_FAKE_TIME": "1700000000"},
+    )
+    assert done.returncode == 0, done.stderr
+    want = snapshot(source)
+    with ext4guard_mounted(image, here / "fuse", here / "log") as mnt:
+        ours = snapshot(mnt)
+    problems = compare_with_source(want, ours) + check_dots(ours)
+    with kernel_mounted(image, here / "kernel") as kmnt:
+        assert kmnt is not None, "the kernel could not mount the generated image"
+        problems += compare_with_kernel(ours, snapshot(kmnt))
+    assert not problems, "\n".join(problems[:40])
