@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -38,13 +39,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -403,16 +405,28 @@ class Mounted:
         self.answers: dict[Call, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self.refusal: tuple[int, str] | None = None
-        mnt.mkdir(exist_ok=True)
-        done = run_cli("mount", str(image), str(mnt), "--log", str(log), *options)
+
+    def start(self) -> None:
+        """Mount (close() unmounts, whatever fails here) and start the worker."""
+        self.mnt.mkdir(exist_ok=True)
+        done = run_cli(
+            "mount", str(self.image), str(self.mnt), "--log", str(self.log), *self.options
+        )
         self.check_mount_result(done)
-        if done.returncode == 0:
-            self.pid = server_pid(image)
-            assert self.pid is not None, "mounted, but no ext4guard-serve holds the image"
-            self.worker = Worker(mnt)
-            self.check_errno(Call("chroot", b""), self.worker.hello["chroot"])
-        else:
+        if done.returncode != 0:
             self.refusal = (done.returncode, done.stderr)
+            return
+        self.pid = server_pid(self.image)
+        assert self.pid is not None, "mounted, but no ext4guard-serve holds the image"
+        try:
+            worker = Worker(self.mnt)
+        except Hang:
+            self.kill_server()
+            raise AssertionError(
+                f"chroot into the mount: no answer within {CALL_TIMEOUT} s"
+            ) from None
+        self.worker = worker
+        self.check_errno(Call("chroot", b""), worker.hello["chroot"])
 
     def check_mount_result(self, done: subprocess.CompletedProcess[str]) -> None:
         assert done.returncode in (0, 1), f"mount exit {done.returncode}: {done.stderr}"
@@ -466,15 +480,26 @@ class Mounted:
     def close(self) -> list[str]:
         if self.worker is not None:
             self.worker.close()
-        if self.refusal is None:
+        if is_mounted(self.mnt):
             unmount(self.mnt)
         problems = log_problems(self.log)
         if is_mounted(self.mnt):
             problems.append("still mounted after umount")
         return problems
 
-    def syscalls(self) -> list[dict[str, Any]]:
-        return [c.request() for c in self.calls]
+
+def keeping(method: Callable[..., None]) -> Callable[..., None]:
+    """A step of the machine whose failure is kept as a corpus/regressions entry."""
+
+    @functools.wraps(method)
+    def step(self: FuseMachine, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        except AssertionError as exc:
+            where = self.keep_finding(str(exc))
+            raise AssertionError(f"{exc}\n(kept as {where})") from None
+
+    return step
 
 
 def near_names(name: bytes) -> list[bytes]:
@@ -506,6 +531,7 @@ class FuseMachine(RuleBasedStateMachine):
         self.kinds: dict[bytes, int] = {}
         self.xattrs: dict[bytes, list[bytes]] = {}
         self.reproducer: G.Reproducer | None = None
+        self.options: tuple[str, ...] = ()
         self.refused_again = False
 
     # ------------------------------------------------------------------ set-up
@@ -516,6 +542,7 @@ class FuseMachine(RuleBasedStateMachine):
         fix=st.sampled_from((True, True, True, False)),
         data=st.data(),
     )
+    @keeping
     def mount_mutated_image(
         self, seed: str, options: tuple[str, ...], fix: bool, data: st.DataObject
     ) -> None:
@@ -523,18 +550,21 @@ class FuseMachine(RuleBasedStateMachine):
         ops = data.draw(M.strategy(layout, raw, max_ops=4), label="ops")
         image_bytes = M.apply(raw, layout, ops, fix=fix)
         self.reproducer = G.from_image(image_bytes, seed)
+        self.options = options
         FuseMachine.counter += 1
         here = self.workdir / f"ex{FuseMachine.counter}"
         here.mkdir()
         image = here / f"{seed}.img"
         image.write_bytes(image_bytes)
         self.m = Mounted(image, here / "mnt", here / "log", options)
+        self.m.start()
         if self.chrooted():
             # The seed's source tree: paths to look up before any listing (lookups that
             # search the directory on disk, not a name index built from a listing).
             for path, kind in manifest_paths(seed):
                 self.add_path(path, kind)
 
+    @keeping
     def teardown(self) -> None:
         if self.m is not None:
             problems = self.m.close()
@@ -544,26 +574,24 @@ class FuseMachine(RuleBasedStateMachine):
 
     def call(self, call: Call) -> dict[str, Any]:
         assert self.m is not None
-        try:
-            return self.m.call(call)
-        except AssertionError as exc:
-            where = self.keep_finding(str(exc))
-            raise AssertionError(f"{exc}\n(kept as {where})") from None
+        return self.m.call(call)
 
     def keep_finding(self, message: str) -> Path | None:
-        """The failing example as a corpus/regressions entry under the tmp dir."""
-        if self.reproducer is None or self.m is None:
+        """The failing example as a corpus/regressions entry under the tmp dir (copy it to
+        corpus/regressions/ with a name and the bug described to keep it)."""
+        if self.reproducer is None:
             return None
         digest = hashlib.sha256(json.dumps(self.reproducer.as_json()).encode()).hexdigest()[:12]
+        calls = self.m.calls if self.m is not None else []
         return G.save(
             self.reproducer,
             f"fuse_{digest}",
             bug=message,
-            call=self.m.calls[-1].describe() if self.m.calls else "mount",
+            call=calls[-1].describe() if calls else "mount",
             target="mount",
             directory=self.workdir / "findings",
-            syscalls=self.m.syscalls(),
-            options=list(self.m.options),
+            syscalls=[c.request() for c in calls],
+            options=list(self.options),
         )
 
     def add_path(self, path: bytes, kind: int = 0) -> None:
@@ -592,6 +620,7 @@ class FuseMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.serving())
     @rule(data=st.data(), follow=st.booleans())
+    @keeping
     def stat(self, data: st.DataObject, follow: bool) -> None:
         path = self.pick(data)
         answer = self.call(Call("stat" if follow else "lstat", path))
@@ -643,6 +672,7 @@ class FuseMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.serving())
     @rule(data=st.data(), raw=st.booleans())
+    @keeping
     def list_directory(self, data: st.DataObject, raw: bool) -> None:
         self.list_path(self.pick(data, DT_DIR), raw)
 
@@ -652,6 +682,7 @@ class FuseMachine(RuleBasedStateMachine):
         where=st.sampled_from(("start", "inside", "end", "past", "far")),
         size=st.sampled_from((1, 100, 4096, 65536, 1 << 20)),
     )
+    @keeping
     def read(self, data: st.DataObject, where: str, size: int) -> None:
         path = self.pick(data, DT_REG)
         known = self.sizes.get(path, 1 << 16)
@@ -666,11 +697,13 @@ class FuseMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.serving())
     @rule(data=st.data())
+    @keeping
     def readlink(self, data: st.DataObject) -> None:
         self.call(Call("readlink", self.pick(data, DT_LNK)))
 
     @precondition(lambda self: self.serving())
     @rule(data=st.data(), listed=st.booleans())
+    @keeping
     def xattr(self, data: st.DataObject, listed: bool) -> None:
         path = self.pick(data)
         if not listed:
@@ -684,6 +717,7 @@ class FuseMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: self.chrooted() and bool(self.names))
     @rule(data=st.data())
+    @keeping
     def lookup_near(self, data: st.DataObject) -> None:
         """lstat of a name that is not listed but close to one that is."""
         directory = self.pick(data, DT_DIR)
@@ -692,6 +726,7 @@ class FuseMachine(RuleBasedStateMachine):
         self.call(Call("lstat", directory + b"/" + near if directory else near))
 
     @rule()
+    @keeping
     def refused_again_or_root(self) -> None:
         """Always possible: a refused image is refused again; a mounted one stats its root."""
         assert self.m is not None
@@ -702,6 +737,7 @@ class FuseMachine(RuleBasedStateMachine):
             self.refused_again = True
 
     @invariant()
+    @keeping
     def server_alive(self) -> None:
         if self.m is not None and self.m.serving:
             self.m.check_alive()
@@ -722,6 +758,9 @@ def test_random_syscalls_on_mutated_mounts(workdir: Path) -> None:
             deadline=None,
             database=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+            # No shrinking (each run mounts an image: minutes) and no explain phase: a failure
+            # is reported at once, kept as a regression entry with its image and calls.
+            phases=[Phase.explicit, Phase.generate],
         ),
     )
 
@@ -780,6 +819,7 @@ def test_regression_replay(path: Path, workdir: Path, request: pytest.FixtureReq
     m = Mounted(image, here / "mnt", here / "log", tuple(sidecar.get("options", ())))
     problems: list[str] = []
     try:
+        m.start()
         if m.serving:
             for request_doc in sidecar.get("syscalls", []):
                 m.call(call_of(request_doc))
