@@ -155,6 +155,15 @@ class NameIndex:
         self.complete = complete
 
 
+def _names_of(entries: Sequence[DirEntry]) -> dict[bytes, int]:
+    """name -> inode; a name listed twice (a damaged directory) keeps its first entry, the
+    one the parser's own search finds first."""
+    names: dict[bytes, int] = {}
+    for entry in entries:
+        names.setdefault(entry.name, entry.inode)
+    return names
+
+
 def _negative() -> pyfuse3.EntryAttributes:
     """A negative entry, cached by the kernel for the entry timeout."""
     negative = pyfuse3.EntryAttributes()
@@ -317,7 +326,7 @@ class Ext4Operations(pyfuse3.Operations):
             return None  # the parser's own lookup gives this request its answer
         for finding in findings:
             self.log.report(finding)
-        return self._keep_index(ino, {e.name: e.inode for e in entries}, not findings)
+        return self._keep_index(ino, _names_of(entries), not findings)
 
     def _keep_index(self, ino: int, names: dict[bytes, int], complete: bool) -> NameIndex | None:
         if len(names) > NAME_INDEX_ENTRIES // 4:
@@ -387,7 +396,7 @@ class Ext4Operations(pyfuse3.Operations):
             ]
             self._keep_listing(ino, listing)
             if not self.fs.inode(ino).flags & FL_CASEFOLD:
-                self._keep_index(ino, {e.name: e.inode for e in entries}, not findings)
+                self._keep_index(ino, _names_of(entries), not findings)
         else:
             self._listings.move_to_end(ino)
         fh = self._fh()
