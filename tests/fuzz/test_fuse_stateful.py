@@ -34,6 +34,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -236,7 +237,8 @@ class Hang(Exception):
 class Worker:
     """The chrooted syscall worker of one mount, one request at a time, each with a deadline."""
 
-    def __init__(self, mnt: Path) -> None:
+    def __init__(self, mnt: Path, timeout: float = CALL_TIMEOUT) -> None:
+        self.timeout = timeout
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER, str(mnt)],
             stdin=subprocess.PIPE,
@@ -249,7 +251,7 @@ class Worker:
     def _answer(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + CALL_TIMEOUT
+        deadline = time.monotonic() + self.timeout
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             ready, _, _ = select.select([fd], [], [], max(0.0, left))
@@ -398,8 +400,16 @@ class Call:
 class Mounted:
     """One mutated image, mounted, with its worker; every call checked."""
 
-    def __init__(self, image: Path, mnt: Path, log: Path, options: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        image: Path,
+        mnt: Path,
+        log: Path,
+        options: tuple[str, ...],
+        timeout: float = CALL_TIMEOUT,
+    ) -> None:
         self.image, self.mnt, self.log, self.options = image, mnt, log, options
+        self.timeout = timeout
         self.worker: Worker | None = None
         self.pid: int | None = None
         self.answers: dict[Call, dict[str, Any]] = {}
@@ -419,11 +429,11 @@ class Mounted:
         self.pid = server_pid(self.image)
         assert self.pid is not None, "mounted, but no ext4guard-serve holds the image"
         try:
-            worker = Worker(self.mnt)
+            worker = Worker(self.mnt, self.timeout)
         except Hang:
             self.kill_server()
             raise AssertionError(
-                f"chroot into the mount: no answer within {CALL_TIMEOUT} s"
+                f"chroot into the mount: no answer within {self.timeout} s"
             ) from None
         self.worker = worker
         self.check_errno(Call("chroot", b""), worker.hello["chroot"])
@@ -459,7 +469,7 @@ class Mounted:
         except Hang:
             self.kill_server()
             raise AssertionError(
-                f"{call.describe()}: no answer within {CALL_TIMEOUT} s (hang)"
+                f"{call.describe()}: no answer within {self.timeout} s (hang)"
             ) from None
         self.check_errno(call, int(answer.get("errno", 0)))
         first = self.answers.setdefault(call, answer)
@@ -763,6 +773,27 @@ def test_random_syscalls_on_mutated_mounts(workdir: Path) -> None:
             phases=[Phase.explicit, Phase.generate],
         ),
     )
+
+
+def test_the_checks_catch_a_hung_and_a_dead_server(workdir: Path) -> None:
+    """The watchdog and the liveness checks work: a stopped server is a hang (and is killed:
+    the caller is freed, the mount removed), a killed one an aborted connection."""
+    here = workdir / "self_test"
+    here.mkdir()
+    image = here / "image.img"
+    image.write_bytes(seed_bytes("ext4_nojournal"))
+    for sig, expected in ((signal.SIGSTOP, "(hang)"), (signal.SIGKILL, "the server died")):
+        m = Mounted(image, here / "mnt", here / f"log{sig}", ("-o", "timeout=0"), timeout=1.0)
+        try:
+            m.start()
+            assert m.call(Call("lstat", b"bin")).get("ok")
+            assert m.pid is not None
+            os.kill(m.pid, sig)
+            with pytest.raises(AssertionError, match=re.escape(expected)):
+                m.call(Call("lstat", b"etc"))
+        finally:
+            m.close()
+        assert not is_mounted(here / "mnt")
 
 
 # ------------------------------------------------------------------------------ replays
