@@ -24,6 +24,7 @@ from ext4guard.parser.check import CheckStats, check_image
 from ext4guard.parser.filesystem import Filesystem
 
 from . import extract, info, listing
+from .launcher import DELEGATED, delegate
 from .protocol import (
     FINDING,
     Channel,
@@ -128,23 +129,6 @@ def _containment_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
         default=default(False),
         help="parse in this process, uncontained: UNSAFE on untrusted images (debugging)",
     )
-
-
-#: Commands implemented elsewhere: `ext4guard NAME ARGS...` calls `main(ARGS)` of the module.
-#: mount/umount (engineer C) and fuzz (engineer D) are wired here when their modules land.
-#: Commands served by another module's `main(argv)`: (module, help). Everything after the
-#: command name is passed on; the mount module parses `mount ...`/`umount ...` itself, so
-#: its two commands get their own name back in front (`_NAMED`).
-DELEGATED: dict[str, tuple[str, str]] = {
-    "sandbox-check": (
-        "ext4guard.server.sandbox_check",
-        "start a contained child, print its live status and try every escape",
-    ),
-    "mount": ("ext4guard.server.mount", "mount an image read-only (contained FUSE server)"),
-    "umount": ("ext4guard.server.mount", "unmount an ext4guard mount (always works)"),
-    "fuzz": ("ext4guard.fuzz.runner", "run a fuzzing campaign against the parser"),
-}
-_NAMED = frozenset({"mount", "umount"})
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -451,25 +435,12 @@ def run(args: argparse.Namespace) -> int:
         os.close(fd)
 
 
-def _delegate(name: str, argv: Sequence[str]) -> int:
-    import importlib
-
-    module_name = DELEGATED[name][0]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        print(f"ext4guard: {name} is not available in this build", file=sys.stderr)
-        return EXIT_FAILED
-    result: int = module.main([name, *argv] if name in _NAMED else list(argv))
-    return result
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if args.command in DELEGATED:
-        return _delegate(args.command, extra)
+        return delegate(args.command, extra)
     if extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     where: Any = args.image

@@ -16,7 +16,7 @@ from tests.seeds import SEEDS, seed_image
 
 def _check(image: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ext4guard.server.cli", "check", *extra, str(image)],
+        [sys.executable, "-m", "ext4guard.server.launcher", "check", *extra, str(image)],
         capture_output=True,
         text=True,
         timeout=300,

@@ -19,7 +19,7 @@ IS_ROOT = os.geteuid() == 0
 
 def _run(*args: str | bytes, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "ext4guard.server.cli", *args],
+        [sys.executable, "-m", "ext4guard.server.launcher", *args],
         capture_output=True,
         timeout=300,
         check=False,
@@ -211,5 +211,7 @@ def test_extract_never_writes_outside_dest(tmp_path: Path) -> None:
     # the directory never lands in the symlink's target.
     assert (dest / "evilname").is_symlink() or (dest / "evilname").is_dir()
     assert b"skipped evilname" in result.stderr
-    assert b"skipped ../../xx" in result.stderr and b"skipped a/../../" in result.stderr
+    # Names holding '/' are not names: the parser reports them and never lists them.
+    for name in (b"'../../xx'", b"'a/../../'"):
+        assert b"dirent_bad_name: entry name b" + name + b" is not a legal name" in result.stderr
     assert b"Traceback" not in result.stderr

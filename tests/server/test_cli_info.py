@@ -15,7 +15,7 @@ from tests.seeds import SEEDS, seed_image
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ext4guard.server.cli", *args],
+        [sys.executable, "-m", "ext4guard.server.launcher", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -36,7 +36,7 @@ def _run(
     if user is not None:
         prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
     return subprocess.run(
-        [*prefix, sys.executable, "-m", "ext4guard.server.cli", *args],
+        [*prefix, sys.executable, "-m", "ext4guard.server.launcher", *args],
         capture_output=True,
         timeout=120,
         check=False,

@@ -49,8 +49,8 @@ pytestmark = [
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
-#: The command users run: `ext4guard mount|umount ...` (the CLI hands them to server/mount.py).
-EXT4GUARD = [sys.executable, "-m", "ext4guard.server.cli"]
+#: The command users run: `ext4guard mount|umount ...` (the launcher hands them to mount.py).
+EXT4GUARD = [sys.executable, "-m", "ext4guard.server.launcher"]
 
 
 def run_mount(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
