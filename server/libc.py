@@ -22,7 +22,14 @@ MNT_DETACH = 2
 libc = ctypes.CDLL(None, use_errno=True)
 
 libc.prctl.restype = ctypes.c_int
-libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+# arg2 is a number or, for PR_SET_NAME, a pointer to the name: c_void_p takes both.
+libc.prctl.argtypes = (
+    ctypes.c_int,  # option
+    ctypes.c_void_p,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+)
 libc.unshare.restype = ctypes.c_int
 libc.unshare.argtypes = (ctypes.c_int,)
 libc.setns.restype = ctypes.c_int

@@ -53,6 +53,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
+from .libc import MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, libc
+
 if TYPE_CHECKING:
     import socket
 
@@ -62,13 +64,7 @@ EXIT_FAILED = 2
 
 FSTYPE = "fuse.ext4guard"
 
-# <linux/mount.h> / <sys/mount.h>
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_NOEXEC = 8
-MNT_DETACH = 2
-PR_SET_NAME = 15
+PR_SET_NAME = 15  # <linux/prctl.h>
 
 #: The server's syscalls are the sandbox's base set: libfuse reads /dev/fuse and answers with
 #: writev (the fuse fd is a write fd), the read path is pread. libfuse also tries pipe2 for
@@ -98,26 +94,6 @@ SERVER_LOG_LIMIT = 1 << 40
 SERVER_MEMORY = 1 << 30
 #: How long the helper waits for the server to start or to answer the handshake.
 START_TIMEOUT = 30.0
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = (
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_char_p,
-    ctypes.c_ulong,
-    ctypes.c_char_p,
-)
-_libc.mount.restype = ctypes.c_int
-_libc.umount2.argtypes = (ctypes.c_char_p, ctypes.c_int)
-_libc.umount2.restype = ctypes.c_int
-_libc.prctl.argtypes = (
-    ctypes.c_int,
-    ctypes.c_char_p,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
-)
-_libc.prctl.restype = ctypes.c_int
 
 
 class MountError(Exception):
@@ -245,18 +221,18 @@ def _umount(path: str, *, lazy_if_busy: bool = True) -> str:
             if lazy.returncode == 0:
                 return "lazily"
         raise MountError(f"{path}: fusermount3 -u failed")
-    if _libc.umount2(os.fsencode(path), 0) == 0:
+    if libc.umount2(os.fsencode(path), 0) == 0:
         return ""
     err = ctypes.get_errno()
     if err == errno.EBUSY and lazy_if_busy:
-        if _libc.umount2(os.fsencode(path), MNT_DETACH) == 0:
+        if libc.umount2(os.fsencode(path), MNT_DETACH) == 0:
             return "lazily"
         err = ctypes.get_errno()
     raise MountError(f"{path}: umount: {os.strerror(err)}")
 
 
 def _set_name(name: bytes) -> None:
-    _libc.prctl(PR_SET_NAME, name, 0, 0, 0)  # what ps shows; failure is harmless
+    libc.prctl(PR_SET_NAME, name, 0, 0, 0)  # what ps shows; failure is harmless
 
 
 # --------------------------------------------------------------------------- the server
@@ -627,7 +603,7 @@ class _Helper:
         if self.options.max_read is not None:
             data.append(f"max_read={self.options.max_read}")
         flags = MS_RDONLY | MS_NOSUID | MS_NODEV | (MS_NOEXEC if self.options.noexec else 0)
-        result = _libc.mount(
+        result = libc.mount(
             os.fsencode(self.image),
             os.fsencode(self.mountpoint),
             FSTYPE.encode(),
