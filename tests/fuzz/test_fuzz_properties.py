@@ -33,7 +33,7 @@ from ext4guard.parser.check import check_image
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.image import Image
-from tests.fuzz.test_fuzz_targets import limits
+from tests.fuzz.test_fuzz_targets import bounded
 
 #: Small seeds covering the feature families (metadata_csum or not, block maps, htree, inline
 #: data, xattrs, 128-byte inodes, uninit_bg).
@@ -54,7 +54,7 @@ WALK_CAP = 3000
 def common(examples: int = EXAMPLES) -> settings:
     return settings(
         max_examples=examples,
-        deadline=None,  # limits() times each example
+        deadline=None,  # bounded() times each example
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         phases=[Phase.explicit, Phase.generate, Phase.shrink],
@@ -108,7 +108,7 @@ def test_every_call_returns_or_raises_ext4error(seed: str) -> None:
     @given(ops=M.strategy(layout, raw), fix=...)
     def prop(ops: list[M.Op], fix: bool) -> None:
         data = M.apply(raw, layout, ops, fix=fix)
-        with limits():
+        with bounded():
             walk_target.test_one_input(data)
             check_target.test_one_input(data)
 
@@ -127,7 +127,7 @@ def test_unfixed_damage_never_invents_entries(seed: str) -> None:
         # Clearing RO_COMPAT_METADATA_CSUM turns every checksum off, the superblock's own
         # included (as in the kernel): the damage is then undetectable by design.
         assume(len(data) < 2048 or data[1024 + 0x65] & 0x04)
-        with limits():
+        with bounded():
             invented = names(data) - healthy
         assert not invented, f"entries the undamaged image lacks: {sorted(invented)[:5]}"
 
@@ -143,7 +143,7 @@ def test_fixed_damage_outside_listings_never_invents_entries(seed: str) -> None:
     @common()
     @given(ops=M.strategy(layout, raw))
     def prop(ops: list[M.Op]) -> None:
-        with limits():
+        with bounded():
             invented = names(M.apply(raw, layout, ops, fix=True)) - healthy
         assert not invented, f"entries the undamaged image lacks: {sorted(invented)[:5]}"
 
@@ -159,7 +159,7 @@ def test_check_is_deterministic(seed: str) -> None:
     def prop(ops: list[M.Op], fix: bool) -> None:
         data = M.apply(raw, layout, ops, fix=fix)
         reports = []
-        with limits():
+        with bounded():
             for _ in range(2):
                 with image_fd(data) as fd:
                     try:

@@ -12,48 +12,24 @@ from __future__ import annotations
 import configparser
 import os
 import random
-import resource
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from types import FrameType
 
 import pytest
 
 from ext4guard.fuzz.libfuzzer import fuzz_modules, libfuzzer_options
 from ext4guard.fuzz.seeds import seed_bytes, seed_names
 from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE, options_file
+from tests.limits import limits
 
 #: Mutated inputs per target (record targets cost well under a millisecond each).
 MUTATIONS = {"walk": 120, "check": 120, "fuse_ops": 120, "group_desc": 150, "journal": 150}
 DEFAULT_MUTATIONS = 300
 TIME_LIMIT_S = 30.0
-MEMORY_HEADROOM = 1 << 30
 
 
-class Hang(BaseException):
-    """The timer fired: a target ran past TIME_LIMIT_S."""
-
-
-def _expire(signum: int, frame: FrameType | None) -> None:
-    raise Hang(f"ran past {TIME_LIMIT_S} s")
-
-
-@contextmanager
-def limits() -> Iterator[None]:
-    old = signal.signal(signal.SIGALRM, _expire)
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    with open("/proc/self/statm") as f:
-        vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, hard))
-    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        signal.signal(signal.SIGALRM, old)
+def bounded() -> AbstractContextManager[None]:
+    return limits(TIME_LIMIT_S)
 
 
 def test_registry_is_complete() -> None:
@@ -79,7 +55,7 @@ def test_seed_inputs_fit_and_run(name: str) -> None:
     options.read(options_file(name))
     max_len = int(options["libfuzzer"]["max_len"])
     assert max(len(data) for data in inputs) <= max_len
-    with limits():
+    with bounded():
         for data in inputs:
             module.test_one_input(data)
 
@@ -93,7 +69,7 @@ def test_mutated_inputs_only_raise_ext4error(name: str) -> None:
     corpus = module.seed_inputs()
     fixed = module.make_mutator(fix=True)
     unfixed = module.make_mutator(fix=False)
-    with limits():
+    with bounded():
         for i in range(MUTATIONS.get(name, DEFAULT_MUTATIONS)):
             data = corpus[rng.randrange(len(corpus))]
             mutate = fixed if i % 3 else unfixed
@@ -110,7 +86,7 @@ def test_mutated_inputs_only_raise_ext4error(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(WHOLE_IMAGE))
 def test_whole_image_targets_take_every_seed(name: str) -> None:
     module = TARGETS[name]
-    with limits():
+    with bounded():
         for seed in seed_names():
             module.test_one_input(seed_bytes(seed))
             module.test_one_input(seed_bytes(seed)[: 64 * 1024])  # truncated
@@ -119,7 +95,7 @@ def test_whole_image_targets_take_every_seed(name: str) -> None:
 
 
 def test_record_targets_take_odd_inputs() -> None:
-    with limits():
+    with bounded():
         for name, module in TARGETS.items():
             if name in WHOLE_IMAGE:
                 continue

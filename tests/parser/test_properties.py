@@ -31,16 +31,13 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import resource
-import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import FrameType
 
 import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
@@ -48,6 +45,7 @@ from hypothesis import strategies as st
 
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.filesystem import Filesystem
+from tests.limits import limits
 from tests.reference import e2fsprogs as E
 
 try:  # the whole-image audit (parser/check.py) arrives from another engineer
@@ -61,14 +59,9 @@ pytestmark = pytest.mark.skipif(not E.available(), reason="e2fsprogs not install
 READ_CAP = 256 * 1024
 WALK_CAP = 3000  # entries per walk (ext4_largedir has 47k; the rest have < 1000)
 TIME_LIMIT_S = 10.0
-MEMORY_HEADROOM = 1 << 30
 MAX_EXAMPLES = int(os.environ.get("EXT4GUARD_PROPERTY_EXAMPLES", "6"))  # per seed and property
 #: ext4_largedir lists a 47k-entry directory per example (about 1 s): fewer examples.
 FEW_EXAMPLES = {"ext4_largedir": 1, "ext4_1k": 4}
-
-
-class Hang(BaseException):
-    """Raised by the timer: an example ran past TIME_LIMIT_S (BaseException: nothing catches it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,25 +188,8 @@ def apply(raw: bytes, patch: dict[int, bytes]) -> bytes:
 # ---------------------------------------------------------------------------- the driver
 
 
-def _expire(signum: int, frame: FrameType | None) -> None:
-    raise Hang(f"example ran past {TIME_LIMIT_S} s")
-
-
-@contextmanager
-def limits() -> Iterator[None]:
-    """A wall-clock limit (SIGALRM timer) and an address-space limit for one example."""
-    old_handler = signal.signal(signal.SIGALRM, _expire)
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    with open("/proc/self/statm") as f:
-        vm = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    resource.setrlimit(resource.RLIMIT_AS, (vm + MEMORY_HEADROOM, hard))
-    signal.setitimer(signal.ITIMER_REAL, TIME_LIMIT_S)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
-        signal.signal(signal.SIGALRM, old_handler)
+def bounded() -> AbstractContextManager[None]:
+    return limits(TIME_LIMIT_S)
 
 
 def _call(fn: object, *args: object) -> object:
@@ -276,14 +252,14 @@ def run_mutated(tgt: Target, patch: dict[int, bytes]) -> set[tuple[bytes, int]]:
     with tempfile.NamedTemporaryFile(prefix=f"mut-{tgt.seed}-", suffix=".img", dir=scratch) as tmp:
         tmp.write(apply(tgt.raw, patch))
         tmp.flush()
-        with limits():
+        with bounded():
             return exercise(Path(tmp.name))
 
 
 def common(seed: str) -> settings:
     return settings(
         max_examples=FEW_EXAMPLES.get(seed, MAX_EXAMPLES),
-        deadline=None,  # the per-example limit is the timer in limits()
+        deadline=None,  # the per-example limit is the timer in bounded()
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
         database=None,
         # No "explain" phase: its line tracing slows an example tenfold and trips the timer.
