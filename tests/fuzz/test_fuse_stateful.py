@@ -5,7 +5,9 @@ A hypothesis `RuleBasedStateMachine`: each example mutates one seed image with
 checks), mounts it with the real `ext4guard mount` (the contained FUSE server) and makes
 random calls through the kernel: lstat/stat, readdir (os.listdir and raw readdir(3) with
 d_ino/d_type), open + pread at random offsets and sizes, readlink, listxattr/getxattr, and
-lookups of names near the listed ones (hash neighbours in an htree). After every call:
+lookups of names near the listed ones (hash neighbours in an htree). Paths start as the seed's
+source tree (its manifest), so names are looked up before any listing of their directory,
+and grow with what readdir lists. After every call:
 
 - the server is alive: no ENOTCONN/ECONNABORTED, the mount is still in /proc/self/mountinfo,
   the server process (`ext4guard-serve`) still runs;
@@ -14,7 +16,8 @@ lookups of names near the listed ones (hash neighbours in an htree). After every
 - a failure is an errno a read-only ext4 can give (`ALLOWED`);
 - the same call answers the same way every time (the kernel's entry/attribute caches answer
   some repeats, the server the rest; with `-o timeout=0` every repeat reaches the server);
-- a name readdir lists with an inode number is the inode that looking it up gives.
+- a name readdir lists with an inode number is the inode that looking it up gives;
+- at unmount, the server's log holds findings (JSON lines) and nothing else.
 
 The calls run in a worker process chrooted into the mount, so a symlink on the image (an
 absolute target, `..` chains) never resolves outside it. A mount that is refused (an
