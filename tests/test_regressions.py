@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE
-from tests.parser.test_properties import exercise, limits
+from tests.parser.test_properties import bounded, exercise
 from tests.seeds import SEEDS, seed_image
 
 REGRESSIONS = Path(__file__).resolve().parent.parent / "corpus" / "regressions"
@@ -62,7 +62,7 @@ def test_replay(path: Path, tmp_path: Path) -> None:
     seed, data = load_image(path)
     image = tmp_path / f"{seed}.img"
     image.write_bytes(data)
-    with limits():
+    with bounded():
         exercise(image)
 
 
@@ -78,5 +78,5 @@ def test_replay_through_fuzz_targets(
         # An open bug: the replay must keep failing until the fix, which removes the entry.
         request.applymarker(pytest.mark.xfail(strict=True, reason=sidecar["bug"][:200]))
     _seed, data = load_image(path)
-    with limits():
+    with bounded():
         TARGETS[target].test_one_input(data)
