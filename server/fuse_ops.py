@@ -35,6 +35,7 @@ import pyfuse3
 
 from ext4guard.parser.cache import LruCache
 from ext4guard.parser.dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
+from ext4guard.parser.dirhash import casefold_name
 from ext4guard.parser.errors import (
     Corruption,
     DirectoryCycle,
@@ -146,21 +147,31 @@ Listing = list[tuple[bytes, pyfuse3.EntryAttributes]]
 
 class NameIndex:
     """The names of one directory -> inode numbers; `complete` when the listing met no damage
-    (a name absent from a complete index does not exist)."""
+    (a name absent from a complete index does not exist). In a casefolded directory the keys
+    are the folded names (`folded`): names match as the kernel's utf8 casefolding says."""
 
-    __slots__ = ("complete", "names")
+    __slots__ = ("complete", "folded", "names")
 
-    def __init__(self, names: dict[bytes, int], complete: bool) -> None:
+    def __init__(self, names: dict[bytes, int], complete: bool, folded: bool) -> None:
         self.names = names
         self.complete = complete
+        self.folded = folded
+
+    def get(self, name: bytes) -> int | None:
+        return self.names.get(_key(name, self.folded))
 
 
-def _names_of(entries: Sequence[DirEntry]) -> dict[bytes, int]:
+def _key(name: bytes, folded: bool) -> bytes:
+    # A name that is not valid UTF-8 is compared as it is, as the kernel does.
+    return (casefold_name(name) or name) if folded else name
+
+
+def _names_of(entries: Sequence[DirEntry], folded: bool) -> dict[bytes, int]:
     """name -> inode; a name listed twice (a damaged directory) keeps its first entry, the
     one the parser's own search finds first."""
     names: dict[bytes, int] = {}
     for entry in entries:
-        names.setdefault(entry.name, entry.inode)
+        names.setdefault(_key(entry.name, folded), entry.inode)
     return names
 
 
@@ -291,7 +302,7 @@ class Ext4Operations(pyfuse3.Operations):
             index = self._index(parent)
         else:
             self._indexes.move_to_end(parent)
-        found = None if index is None else index.names.get(name)
+        found = None if index is None else index.get(name)
         if found is None:
             if index is not None and index.complete:
                 return self._negative
@@ -311,13 +322,13 @@ class Ext4Operations(pyfuse3.Operations):
         htree search each), and lookup and readdir answer from the same listing, whatever
         came first: on a damaged htree the hash search may miss a name the listing has (a
         leaf the index no longer reaches), and a name must not be ENOENT before a readdir
-        and found after it. None when not possible: not a directory, casefolded names
-        (they match in their folded form), a listing that fails, a directory so big that it
-        would push out every other one; the parser searches those. A listing that met
-        damage gives an incomplete index: names not in it are still searched by the parser."""
+        and found after it. None when not possible: not a directory, a listing that fails, a
+        directory so big that it would push out every other one; the parser searches those.
+        A listing that met damage gives an incomplete index: names not in it are still
+        searched by the parser."""
         try:
             directory = self.fs.inode(ino)
-            if not directory.is_dir or directory.flags & FL_CASEFOLD:
+            if not directory.is_dir:
                 return None
             if directory.size > NAME_INDEX_ENTRIES // 4 * 8:  # at least 8 bytes per dirent
                 return None
@@ -326,15 +337,26 @@ class Ext4Operations(pyfuse3.Operations):
             return None  # the parser's own lookup gives this request its answer
         for finding in findings:
             self.log.report(finding)
-        return self._keep_index(ino, _names_of(entries), not findings)
+        return self._keep_index(ino, entries, not findings)
 
-    def _keep_index(self, ino: int, names: dict[bytes, int], complete: bool) -> NameIndex | None:
-        if len(names) > NAME_INDEX_ENTRIES // 4:
+    def _casefolded(self, ino: int) -> bool:
+        """Whether names in directory `ino` match case-insensitively (a directory already
+        read: its inode is cached)."""
+        return bool(self.fs.inode(ino).flags & FL_CASEFOLD) and (
+            "casefold" in self.fs.superblock.incompat
+        )
+
+    def _keep_index(
+        self, ino: int, entries: Sequence[DirEntry], complete: bool
+    ) -> NameIndex | None:
+        if len(entries) > NAME_INDEX_ENTRIES // 4:
             return None
+        folded = self._casefolded(ino)
+        names = _names_of(entries, folded)
         old = self._indexes.pop(ino, None)
         if old is not None:
             self._indexed_names -= len(old.names)
-        index = NameIndex(names, complete)
+        index = NameIndex(names, complete, folded)
         self._indexes[ino] = index
         self._indexed_names += len(names)
         while self._indexed_names > NAME_INDEX_ENTRIES:
@@ -395,8 +417,7 @@ class Ext4Operations(pyfuse3.Operations):
                 *[(e.name, self._entry_attributes(ino, e)) for e in entries],
             ]
             self._keep_listing(ino, listing)
-            if not self.fs.inode(ino).flags & FL_CASEFOLD:
-                self._keep_index(ino, _names_of(entries), not findings)
+            self._keep_index(ino, entries, not findings)
         else:
             self._listings.move_to_end(ino)
         fh = self._fh()

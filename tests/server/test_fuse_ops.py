@@ -233,9 +233,9 @@ def test_lookups_through_the_index_answer_as_the_parser_does() -> None:
         assert htree in ops._indexes and ops._indexes[htree].complete
 
 
-def test_casefolded_directories_are_not_indexed() -> None:
+def test_casefolded_directories_are_indexed_by_folded_name() -> None:
     """A casefolded directory matches names in their folded form: other cases of a name are
-    found, however many lookups came before (the index holds names as stored)."""
+    found, however many lookups came before (the index holds the folded names)."""
     with Filesystem.open(seed_image("ext4_casefold")) as fs:
         ops = Ext4Operations(fs)
         cf = call(ops.lookup, ROOT, b"cf", None).st_ino
@@ -243,9 +243,12 @@ def test_casefolded_directories_are_not_indexed() -> None:
             stored = call(ops.lookup, cf, b"Entry-%03d-MixedCase" % i, None).st_ino
             assert stored
             assert call(ops.lookup, cf, b"entry-%03d-mixedcase" % i, None).st_ino == stored
-        fh = call(ops.opendir, cf, None)  # a listing indexes names too, but not here
+        fh = call(ops.opendir, cf, None)  # a listing indexes the names too
         call(ops.releasedir, fh)
-        assert cf not in ops._indexes
+        assert ops._indexes[cf].folded
+        assert call(ops.lookup, cf, b"ENTRY-000-MIXEDCASE", None).st_ino == (
+            call(ops.lookup, cf, b"Entry-000-MixedCase", None).st_ino
+        )
 
 
 def test_flush_is_not_implemented_so_the_kernel_stops_sending_it() -> None:
