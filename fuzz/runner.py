@@ -220,12 +220,14 @@ class TargetState:
     def execs(self, running: Sequence[Worker]) -> int:
         return self.execs_done + sum(w.status.execs for w in running)
 
-    def average_rate(self, running: Sequence[Worker]) -> float:
+    def average_rate(self, running: Sequence[Worker]) -> float | None:
+        """Execs per second between libFuzzer's counter lines; None when a segment was too
+        short to print two of them (a slow target in a short campaign)."""
         seconds, execs = self.steady_seconds, self.steady_execs
         for w in running:
             s, e = w.steady()
             seconds, execs = seconds + s, execs + e
-        return execs / seconds if seconds > 0 else 0.0
+        return execs / seconds if seconds > 0 else None
 
 
 @dataclass(slots=True)
@@ -600,9 +602,10 @@ class Campaign:
         targets = {}
         for name, state in self.targets.items():
             workers = self.running(name)
+            rate = state.average_rate(workers)
             targets[name] = {
                 "execs": state.execs(workers),
-                "exec_per_s": round(state.average_rate(workers), 1),
+                "exec_per_s": None if rate is None else round(rate, 1),
                 "cov": state.cov,
                 "ft": state.ft,
                 "corpus": state.corpus,
@@ -722,7 +725,7 @@ def print_summary(campaign: Campaign, report: Path, plot: Path | None) -> None:
         table.add_row(
             name,
             f"{row['execs']:,}",
-            f"{row['exec_per_s']:,.0f}",
+            "-" if row["exec_per_s"] is None else f"{row['exec_per_s']:,.0f}",
             str(row["cov"]),
             str(row["ft"]),
             str(row["corpus"]),

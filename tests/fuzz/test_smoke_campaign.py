@@ -39,8 +39,9 @@ def test_smoke_campaign_finds_nothing_new(tmp_path: Path) -> None:
 
     print(f"\nsmoke campaign: {report['elapsed']:.0f} s, {jobs} jobs")
     for name, row in report["targets"].items():
+        rate = "-" if row["exec_per_s"] is None else f"{row['exec_per_s']:,.0f}"
         print(
-            f"  {name:12} {row['exec_per_s']:>9,.0f} exec/s {row['execs']:>9,} execs "
+            f"  {name:12} {rate:>9} exec/s {row['execs']:>9,} execs "
             f"cov {row['cov']:>5} corpus {row['corpus']:>4} findings {row['findings']}"
         )
     new = [f for f in report["findings"] if f["new"]]
