@@ -65,6 +65,7 @@ from ext4guard.fuzz import mutators as M
 from ext4guard.fuzz import records as R
 from ext4guard.fuzz import regressions as G
 from ext4guard.fuzz.seeds import seed_bytes
+from tests.mounts import find_server, is_mounted, run_ext4guard, unmount
 from tests.seeds import manifest_entries, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
@@ -74,9 +75,6 @@ pytestmark = [
     pytest.mark.skipif(not os.path.exists("/dev/fuse"), reason="no /dev/fuse"),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-EXT4GUARD = [sys.executable, "-m", "ext4guard.server.cli"]
 
 #: Small seeds covering the feature families: block maps, metadata_csum or not, htree,
 #: inline data, 128-byte inodes, casefold, xattr blocks and EA inodes, uninit_bg, 2 KiB blocks.
@@ -292,32 +290,7 @@ class Worker:
 
 
 def run_cli(*args: str, timeout: float = MOUNT_TIMEOUT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EXT4GUARD, *args], capture_output=True, text=True, timeout=timeout, env=ENV
-    )
-
-
-def is_mounted(path: Path) -> bool:
-    target = os.fsencode(path)
-    with open("/proc/self/mountinfo", "rb") as f:
-        return any(line.split()[4].replace(b"\\040", b" ") == target for line in f)
-
-
-def server_pid(image: Path) -> int | None:
-    """The contained server: the process named ext4guard-serve holding `image` open."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if Path(f"/proc/{entry}/comm").read_text().strip() != "ext4guard-serve":
-                continue
-            fds = os.listdir(f"/proc/{entry}/fd")
-            targets = {os.readlink(f"/proc/{entry}/fd/{fd}") for fd in fds}
-        except OSError:
-            continue
-        if str(image) in targets:
-            return int(entry)
-    return None
+    return run_ext4guard(*args, timeout=timeout)
 
 
 def alive(pid: int) -> bool:
@@ -326,13 +299,6 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
-
-
-def unmount(mnt: Path) -> None:
-    run_cli("umount", str(mnt))
-    deadline = time.monotonic() + 10
-    while is_mounted(mnt) and time.monotonic() < deadline:
-        time.sleep(0.02)
 
 
 @cache
@@ -429,7 +395,7 @@ class Mounted:
         if done.returncode != 0:
             self.refusal = (done.returncode, done.stderr)
             return
-        self.pid = server_pid(self.image)
+        self.pid = find_server(self.image)
         assert self.pid is not None, "mounted, but no ext4guard-serve holds the image"
         try:
             worker = Worker(self.mnt, self.timeout)

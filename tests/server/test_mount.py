@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.mounts import ENV, EXT4GUARD, find_server, is_mounted, run_ext4guard
 from tests.seeds import SEEDS, TYPE_NAMES, manifest_entries, seed_image, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
@@ -46,31 +47,9 @@ pytestmark = [
     pytest.mark.skipif(not SEEDS, reason="no seed images"),
 ]
 
-ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-
-
-#: The command users run: `ext4guard mount|umount ...` (the launcher hands them to mount.py).
-EXT4GUARD = [sys.executable, "-m", "ext4guard.server.launcher"]
-
 
 def run_mount(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*EXT4GUARD, *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=ENV,
-    )
-
-
-def is_mounted(path: Path) -> bool:
-    target = os.fsencode(path)
-    with open("/proc/self/mountinfo", "rb") as f:
-        for line in f:
-            point = line.split()[4].replace(b"\\040", b" ")
-            if point == target:
-                return True
-    return False
+    return run_ext4guard(*args, timeout=timeout)
 
 
 @contextlib.contextmanager
@@ -297,20 +276,9 @@ def test_mount_equals_manifest_and_kernel(name: str, workdir: Path) -> None:
 
 
 def server_pid(image: Path) -> int:
-    """The contained server: the process named ext4guard-serve holding `image` open."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            if Path(f"/proc/{entry}/comm").read_text().strip() != "ext4guard-serve":
-                continue
-            fds = os.listdir(f"/proc/{entry}/fd")
-            targets = {os.readlink(f"/proc/{entry}/fd/{fd}") for fd in fds}
-        except OSError:
-            continue
-        if str(image) in targets:
-            return int(entry)
-    raise AssertionError(f"no server process holds {image}")
+    pid = find_server(image)
+    assert pid is not None, f"no server process holds {image}"
+    return pid
 
 
 def fd_targets(pid: int) -> dict[int, str]:
