@@ -46,11 +46,12 @@ from .dirent import (
     DirContext,
     DirentBadName,
     DirEntry,
+    is_casefolded,
     is_legal_name,
     read_dir_block,
     read_inline_dir,
 )
-from .dirhash import casefold_name
+from .dirhash import name_key
 from .errors import (
     BudgetExceeded,
     ChecksumMismatch,
@@ -68,7 +69,6 @@ from .htree import Htree
 from .image import Image
 from .inline import read_inline_tail
 from .inode import (
-    FL_CASEFOLD,
     FL_EA_INODE,
     FL_INDEX,
     ROOT_INO,
@@ -991,16 +991,14 @@ def _directory_pass(st: _State) -> None:
             st.refs[up] = st.refs.get(up, 0) + 1
         st.entries += len(entries)
         names: set[bytes] = set()
-        casefold = bool(info.inode.flags & FL_CASEFOLD) and "casefold" in sb.incompat
+        casefold = is_casefolded(sb, info.inode)
         for entry in entries:
             target = entry.inode
             where = Where(inode=ino, offset=entry.offset)
             if not is_legal_name(entry.name) or entry.name in _DOTS:
                 st.add(DirentBadName(f"entry name {entry.name!r} is not a legal name", where))
             else:
-                # In a casefolded directory names are equal when their folded forms are (a
-                # name that is not UTF-8 stays as it is, as the kernel compares it).
-                key = (casefold_name(entry.name) if casefold else None) or entry.name
+                key = name_key(entry.name, casefold)
                 if key in names:
                     st.add(DirentBadName(f"entry name {entry.name!r} appears twice", where))
                 names.add(key)

@@ -91,7 +91,7 @@ class DirContext:
     @classmethod
     def for_inode(cls, sb: Superblock, inode: Inode) -> DirContext:
         where = Where(inode=inode.ino)
-        casefold = "casefold" in sb.incompat and bool(inode.flags & FL_CASEFOLD)
+        casefold = is_casefolded(sb, inode)
         if casefold and inode.flags & FL_ENCRYPT:
             # Names carry their hash in the dirent (ext4_hash_in_dirent): another layout.
             raise Unsupported("encrypted casefolded directory (hash in dirent)", where)
@@ -108,6 +108,12 @@ class DirContext:
             largedir="largedir" in sb.incompat,
             casefold=casefold,
         )
+
+
+def is_casefolded(sb: Superblock, inode: Inode) -> bool:
+    """Whether names in directory `inode` match case-insensitively: the casefold feature and
+    EXT4_CASEFOLD_FL on the directory."""
+    return "casefold" in sb.incompat and bool(inode.flags & FL_CASEFOLD)
 
 
 class DirEntry(NamedTuple):

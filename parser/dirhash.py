@@ -269,6 +269,12 @@ def casefold_name(name: bytes) -> bytes | None:
     return folded.translate(_IGNORABLE).encode("utf-8")
 
 
+def name_key(name: bytes, casefold: bool) -> bytes:
+    """The form in which names of one directory compare: folded in a casefolded directory,
+    where a name that is not valid UTF-8 stays as it is (ext4_match, non-strict mode)."""
+    return (casefold_name(name) or name) if casefold else name
+
+
 def name_hash(
     name: bytes,
     hash_version: int,

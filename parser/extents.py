@@ -29,7 +29,7 @@ from ._ksy.ext4_extent import Ext4Extent
 from .blocks import BlockOutOfRange
 from .budget import MAX_TREE_DEPTH, Budget
 from .checksum import crc32c_raw
-from .errors import ChecksumMismatch, Corruption, Where
+from .errors import BudgetExceeded, ChecksumMismatch, Corruption, Where
 from .inode import Inode
 from .records import decode
 
@@ -237,10 +237,11 @@ class _Walk:
             raise ExtentBadHeader(f"eh_entries {entries} > eh_max {eh_max}", self.where(block))
         if entries == 0 and eh_depth > 0:
             raise ExtentBadHeader("index node with no entries", self.where(block))
-        budget = self.budget
-        budget.entries -= entries
-        if budget.entries < 0:
-            budget.charge_entries(0, self.where(block))  # raises BudgetExceeded
+        try:
+            self.budget.charge_entries(entries)
+        except BudgetExceeded as exc:
+            exc.where = self.where(block)  # built here, off the path of every node
+            raise
         node = decode_node(data, eh_depth, entries)
         if node.keys:
             self._check_keys(node, block, lo, hi)
@@ -265,7 +266,7 @@ class _Walk:
         prev_key = -1
         prev_end = lo
         for key, start, raw_len in zip(keys, node.ptrs, node.lens, strict=True):
-            length = raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
+            length = _length(raw_len)
             if length == 0:
                 raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", self.where(block))
             if key < prev_end:
