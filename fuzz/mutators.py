@@ -42,6 +42,7 @@ from ext4guard.parser.htree import (
     dx_node_limit,
     dx_root_limit,
 )
+from ext4guard.parser.inode import inode_checksum
 from ext4guard.parser.superblock import Superblock
 from ext4guard.parser.xattr import block_checksum as xattr_block_checksum
 
@@ -547,16 +548,6 @@ def _inode_seed(buf: bytearray, layout: Layout, ino: int, fs_seed: int) -> int:
     return inode_csum_seed(fs_seed, ino, generation)
 
 
-def inode_record_checksum(seed: int, record: bytes | bytearray) -> tuple[int, bool]:
-    """(crc32c, whether i_checksum_hi exists) of one inode record, checksum fields as zero."""
-    zeroed = bytearray(record)
-    zeroed[0x7C:0x7E] = b"\0\0"
-    has_hi = len(record) > 128 and 128 + _U16.unpack_from(record, 0x80)[0] >= 0x84
-    if has_hi:
-        zeroed[0x82:0x84] = b"\0\0"
-    return crc32c_raw(seed, zeroed), has_hi
-
-
 def fix_checksums(
     buf: bytearray, layout: Layout, dirty: Iterable[tuple[int, int]], original: bytes = b""
 ) -> list[Record]:
@@ -579,11 +570,13 @@ def fix_checksums(
                 if owned.ino == record.ino and owned.kind in (R.EXTENT_NODE, R.DIR_BLOCK):
                     todo[(owned.kind, owned.offset)] = owned
     # A bitmap's checksum lives in its group's descriptor (recomputed there).
-    descs = {r.group: r for r in layout.of_kind(R.GROUP_DESC)}
-    for record in list(todo.values()):
-        desc = descs.get(record.group)
-        if record.kind in (R.BLOCK_BITMAP, R.INODE_BITMAP) and desc is not None:
-            todo[(desc.kind, desc.offset)] = desc
+    bitmaps = [r for r in todo.values() if r.kind in (R.BLOCK_BITMAP, R.INODE_BITMAP)]
+    if bitmaps:
+        descs = {r.group: r for r in layout.of_kind(R.GROUP_DESC)}
+        for record in bitmaps:
+            desc = descs.get(record.group)
+            if desc is not None:
+                todo[(desc.kind, desc.offset)] = desc
     done: list[Record] = []
     for record in sorted(todo.values(), key=lambda r: (_FIX_ORDER[r.kind], r.offset)):
         if record.end <= len(buf):
@@ -629,11 +622,10 @@ def _fix_desc(buf: bytearray, layout: Layout, sb: Superblock, record: Record) ->
 def _fix_inode(buf: bytearray, layout: Layout, sb: Superblock, record: Record) -> None:
     if not sb.has_metadata_csum:
         return
-    raw = buf[record.offset : record.end]
-    seed = inode_csum_seed(sb.checksum_seed, record.ino, _U32.unpack_from(raw, 0x64)[0])
-    csum, has_hi = inode_record_checksum(seed, raw)
+    raw = bytes(buf[record.offset : record.end])
+    _stored, csum = inode_checksum(sb, record.ino, _U32.unpack_from(raw, 0x64)[0], raw)
     _U16.pack_into(buf, record.offset + 0x7C, csum & 0xFFFF)
-    if has_hi:
+    if len(raw) > 128 and 128 + _U16.unpack_from(raw, 0x80)[0] >= 0x84:  # i_checksum_hi
         _U16.pack_into(buf, record.offset + 0x82, csum >> 16)
 
 

@@ -271,6 +271,7 @@ def locate_fs(fs: Filesystem, size: int) -> Layout:
     _journal(col)
     dirs: list[int] = [ROOT_INO]
     path_inode: dict[bytes, int] = {b"": ROOT_INO}
+    walked: set[int] = set()  # hard links: one inode met under several names
     try:
         for item in itertools.islice(fs.walk(), MAX_WALK):
             if isinstance(item, Ext4Error):
@@ -278,8 +279,9 @@ def locate_fs(fs: Filesystem, size: int) -> Layout:
             path, entry = item
             path_inode[path] = entry.inode
             col.parents.setdefault(entry.inode, path_inode.get(path.rsplit(b"/", 1)[0], 0))
-            if ("inode", entry.inode) in col.seen:
+            if entry.inode in walked:
                 continue
+            walked.add(entry.inode)
             inode = _inode_record(col, entry.inode)
             if inode is None:
                 continue

@@ -207,8 +207,9 @@ class RecordTarget:
         cand = self.candidates[data[0] % len(self.candidates)]
         template = cand.template
         work = template.work
-        windows = [(offset, offset + len(body)) for offset, body in cand.split(data[2:])]
-        for offset, body in cand.split(data[2:]):
+        patches = cand.split(data[2:])
+        windows = [(offset, offset + len(body)) for offset, body in patches]
+        for offset, body in patches:
             work[offset : offset + len(body)] = body
         try:
             ops = [M.generate_op(cand.layout, work, M.RandomChooser(rng), cand.record)]
