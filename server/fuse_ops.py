@@ -34,8 +34,14 @@ from typing import IO, ParamSpec, TypeVar
 import pyfuse3
 
 from ext4guard.parser.cache import LruCache
-from ext4guard.parser.dirent import DirContext, DirEntry, read_dir_block, read_inline_dir
-from ext4guard.parser.dirhash import casefold_name
+from ext4guard.parser.dirent import (
+    DirContext,
+    DirEntry,
+    is_casefolded,
+    read_dir_block,
+    read_inline_dir,
+)
+from ext4guard.parser.dirhash import name_key
 from ext4guard.parser.errors import (
     Corruption,
     DirectoryCycle,
@@ -47,7 +53,7 @@ from ext4guard.parser.errors import (
     Where,
 )
 from ext4guard.parser.filesystem import Filesystem
-from ext4guard.parser.inode import FL_CASEFOLD, ROOT_INO, Inode
+from ext4guard.parser.inode import ROOT_INO, Inode
 
 from .iomap import Iomap
 
@@ -69,15 +75,6 @@ NAME_INDEX_ENTRIES = 1 << 18
 DIRECTORY_NOTES = 1 << 14
 
 _FUSE_ROOT = 1
-_TYPE_BITS = {
-    "reg": stat.S_IFREG,
-    "dir": stat.S_IFDIR,
-    "lnk": stat.S_IFLNK,
-    "chr": stat.S_IFCHR,
-    "blk": stat.S_IFBLK,
-    "fifo": stat.S_IFIFO,
-    "sock": stat.S_IFSOCK,
-}
 #: EXT4_FT_* of a dirent as st_mode type bits (for an entry whose inode cannot be read).
 _FT_MODE = {
     1: stat.S_IFREG,
@@ -158,12 +155,7 @@ class NameIndex:
         self.folded = folded
 
     def get(self, name: bytes) -> int | None:
-        return self.names.get(_key(name, self.folded))
-
-
-def _key(name: bytes, folded: bool) -> bytes:
-    # A name that is not valid UTF-8 is compared as it is, as the kernel does.
-    return (casefold_name(name) or name) if folded else name
+        return self.names.get(name_key(name, self.folded))
 
 
 def _names_of(entries: Sequence[DirEntry], folded: bool) -> dict[bytes, int]:
@@ -171,7 +163,7 @@ def _names_of(entries: Sequence[DirEntry], folded: bool) -> dict[bytes, int]:
     one the parser's own search finds first."""
     names: dict[bytes, int] = {}
     for entry in entries:
-        names.setdefault(_key(entry.name, folded), entry.inode)
+        names.setdefault(name_key(entry.name, folded), entry.inode)
     return names
 
 
@@ -259,8 +251,7 @@ class Ext4Operations(pyfuse3.Operations):
     def attributes(self, inode: Inode, node: int | None = None) -> pyfuse3.EntryAttributes:
         """EntryAttributes of `inode`; `node` is the FUSE node id for entry replies (st_ino
         and the node id are one field in pyfuse3: only the root's differ)."""
-        type_bits = _TYPE_BITS.get(inode.file_type)
-        if type_bits is None:
+        if inode.file_type == "unknown":  # i_mode's type bits name no file type
             raise UnknownFileType(
                 f"i_mode 0o{inode.mode:o} has no file type", Where(inode=inode.ino)
             )
@@ -269,7 +260,7 @@ class Ext4Operations(pyfuse3.Operations):
         attr.generation = inode.generation
         attr.entry_timeout = self.timeout
         attr.attr_timeout = self.timeout
-        attr.st_mode = type_bits | inode.permissions
+        attr.st_mode = inode.mode  # type bits and permissions, as stat(2) wants them
         attr.st_nlink = inode.links_count
         attr.st_uid = inode.uid
         attr.st_gid = inode.gid
@@ -339,19 +330,12 @@ class Ext4Operations(pyfuse3.Operations):
             self.log.report(finding)
         return self._keep_index(ino, entries, not findings)
 
-    def _casefolded(self, ino: int) -> bool:
-        """Whether names in directory `ino` match case-insensitively (a directory already
-        read: its inode is cached)."""
-        return bool(self.fs.inode(ino).flags & FL_CASEFOLD) and (
-            "casefold" in self.fs.superblock.incompat
-        )
-
     def _keep_index(
         self, ino: int, entries: Sequence[DirEntry], complete: bool
     ) -> NameIndex | None:
         if len(entries) > NAME_INDEX_ENTRIES // 4:
             return None
-        folded = self._casefolded(ino)
+        folded = is_casefolded(self.fs.superblock, self.fs.inode(ino))  # inode: cached
         names = _names_of(entries, folded)
         old = self._indexes.pop(ino, None)
         if old is not None:

@@ -211,6 +211,7 @@ class MappingCache:
         extent = maps.extents[index]
         if extent.end <= offset:
             return None
+        self._inodes.move_to_end(ino)  # a file read through here is in use: not LRU
         self.stats.hits += 1
         return extent
 
@@ -257,11 +258,6 @@ class MappingCache:
         self._set(ino, maps, [])
         del self._inodes[ino]
         self.stats.invalidations += 1
-
-    def clear(self) -> None:
-        self._inodes.clear()
-        self._total = 0
-        self._inline_total = 0
 
     def _set(self, ino: int, maps: _InodeMaps, extents: list[IomapExtent]) -> None:
         self._total += len(extents) - len(maps.extents)

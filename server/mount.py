@@ -612,8 +612,7 @@ class _Helper:
         )
         if result != 0:
             raise MountError(f"mount {self.mountpoint}: {os.strerror(ctypes.get_errno())}")
-        top = top_mount(self.mountpoint)
-        self.mount_id = top.mount_id if top is not None and top.fstype == FSTYPE else None
+        top = self._note_mount()
         if self.options.readahead_kb is not None and top is not None:
             bdi = f"/sys/class/bdi/{top.device}/read_ahead_kb"
             with contextlib.suppress(OSError), open(bdi, "w") as f:
@@ -664,9 +663,15 @@ class _Helper:
                 os.close(fd)
             lines = err.decode(errors="replace").strip().splitlines()
             raise MountError(lines[-1] if lines else f"fusermount3 exited {child.returncode}")
+        self._note_mount()
+        return fds[0]
+
+    def _note_mount(self) -> MountEntry | None:
+        """Remember the id of the mount just made (None if ours is not on top), so that only
+        that mount is ever unmounted; returns the top mount."""
         top = top_mount(self.mountpoint)
         self.mount_id = top.mount_id if top is not None and top.fstype == FSTYPE else None
-        return fds[0]
+        return top
 
     def ours(self) -> bool:
         top = top_mount(self.mountpoint)
