@@ -13,10 +13,11 @@ from __future__ import annotations
 import array
 import bisect
 import sys
+from collections.abc import Iterable
 
 from .errors import Ext4Error, Where
 from .group_desc import backup_groups, descriptor_offset, group_first_block, group_has_superblock
-from .image import Image
+from .image import MAX_READ, Image
 from .superblock import SUPERBLOCK_OFFSET, Superblock
 
 
@@ -31,8 +32,8 @@ class SystemZone:
     def __init__(
         self,
         ranges: list[tuple[int, int]],
-        singles: list[int] | None = None,
-        tables: list[int] | None = None,
+        singles: Iterable[int] = (),
+        tables: Iterable[int] = (),
         table_blocks: int = 1,
     ) -> None:
         merged: list[tuple[int, int]] = []
@@ -43,8 +44,11 @@ class SystemZone:
                 merged.append((start, end))
         self._starts = [start for start, _ in merged]
         self._ends = [end for _, end in merged]
-        self._singles = sorted(singles or ())
-        self._tables = sorted(tables or ())
+        # list.sort in place: on the usual already-sorted input it is one linear pass.
+        self._singles = list(singles)
+        self._singles.sort()
+        self._tables = list(tables)
+        self._tables.sort()
         self._table_blocks = table_blocks
 
     def overlaps(self, block: int, count: int) -> bool:
@@ -74,19 +78,42 @@ def _gdt_blocks(sb: Superblock) -> int:
     return table + (sb.reserved_gdt_blocks if "resize_inode" in sb.compat else 0)
 
 
-def _descriptor_table(sb: Superblock, image: Image) -> list[bytes]:
-    """The descriptors of each table block (empty where it cannot be read), in group order;
-    the last block is cut to the groups that exist (the rest is padding)."""
+def _descriptor_runs(sb: Superblock, image: Image) -> list[bytes]:
+    """The descriptors in group order, as runs of whole descriptors. The classic table is
+    contiguous and read up to MAX_READ at a time (a 1 TiB image: one read of 512 KiB);
+    meta_bg tables lie one block per meta group. A run that cannot be read is retried a
+    block at a time and unreadable blocks are left out: reading those descriptors reports
+    why, and the zone only needs the placements that exist."""
     per_block = sb.block_size // sb.desc_size
-    blocks: list[bytes] = []
-    for first_group in range(0, sb.group_count, per_block):
-        offset = descriptor_offset(sb, first_group)
-        length = min(per_block, sb.group_count - first_group) * sb.desc_size
+    classic = sb.group_count
+    if "meta_bg" in sb.incompat:
+        classic = min(classic, sb.first_meta_bg * per_block)
+    step = max(per_block, MAX_READ // sb.desc_size // per_block * per_block)
+    spans = [(first, min(step, classic - first)) for first in range(0, classic, step)]
+    spans += [
+        (first, min(per_block, sb.group_count - first))
+        for first in range(classic, sb.group_count, per_block)
+    ]
+    runs: list[bytes] = []
+    for first, count in spans:
         try:
-            blocks.append(image.read(offset, length, Where(group=first_group, offset=offset)))
+            runs.append(_read_descriptors(sb, image, first, count))
+            continue
         except Ext4Error:
-            blocks.append(b"")  # placed nowhere; reading these descriptors reports why
-    return blocks
+            if count <= per_block:
+                continue
+        for block_first in range(first, first + count, per_block):
+            block_count = min(per_block, first + count - block_first)
+            try:
+                runs.append(_read_descriptors(sb, image, block_first, block_count))
+            except Ext4Error:
+                continue
+    return runs
+
+
+def _read_descriptors(sb: Superblock, image: Image, first: int, count: int) -> bytes:
+    offset = descriptor_offset(sb, first)
+    return image.read(offset, count * sb.desc_size, Where(group=first, offset=offset))
 
 
 def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
@@ -113,21 +140,21 @@ def build_system_zone(sb: Superblock, image: Image) -> SystemZone:
                     ranges.append((start, start + 1))
     singles: list[int] = []
     tables: list[int] = []
-    for raw in _descriptor_table(sb, image):
-        if not raw:
-            continue
+    for raw in _descriptor_runs(sb, image):
         u32 = array.array("I", raw)
         if sys.byteorder != "little":
             u32.byteswap()
         # bg_block_bitmap, bg_inode_bitmap, bg_inode_table: words 0-2 (+ *_hi at words 8-10).
         fields = [u32[i::words] for i in (0, 1, 2)]
-        highs = [u32[8 + i :: words] for i in (0, 1, 2)] if words >= 16 else []
-        if any(any(high) for high in highs):
-            fields = [
-                array.array("Q", (lo | hi << 32 for lo, hi in zip(field, high, strict=True)))
-                for field, high in zip(fields, highs, strict=True)
-            ]
-        singles.extend(fields[0])
-        singles.extend(fields[1])
-        tables.extend(fields[2])
+        if words >= 16:
+            highs = [u32[8 + i :: words] for i in (0, 1, 2)]
+            # Almost always all zero: compared as bytes, without making an int per word.
+            if any(high.tobytes() != bytes(4 * len(high)) for high in highs):
+                fields = [
+                    array.array("Q", (lo | hi << 32 for lo, hi in zip(field, high, strict=True)))
+                    for field, high in zip(fields, highs, strict=True)
+                ]
+        singles += fields[0].tolist()
+        singles += fields[1].tolist()
+        tables += fields[2].tolist()
     return SystemZone(ranges, singles, tables, table_blocks)

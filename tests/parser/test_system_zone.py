@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ext4guard.parser.blocks import BlockInMetadata
+from ext4guard.parser.errors import TruncatedImage, Where
 from ext4guard.parser.filesystem import Filesystem
+from ext4guard.parser.image import Image
 from ext4guard.parser.inode import inode_location
 from ext4guard.parser.system_zone import SystemZone
 from tests.reference import e2fsprogs as E
@@ -94,3 +97,35 @@ def test_overlaps_agrees_with_the_set_of_blocks(
     metadata |= {b for t in tables for b in range(t, t + table_blocks)}
     expected = any(b in metadata for b in range(block, block + count))
     assert zone.overlaps(block, count) is expected
+
+
+def test_an_unreadable_descriptor_block_leaves_the_other_groups_in_the_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 1 KiB blocks, 32-byte descriptors: 32 groups per table block. 70 groups of 256 blocks
+    # fill three table blocks, read as one run; when the middle one fails, the run is read
+    # again a block at a time and the groups of the other two stay in the zone.
+    image = tmp_path / "fs.img"
+    subprocess.run(
+        ["mke2fs", "-q", "-F", "-t", "ext4", "-b", "1024", "-g", "256", "-N", "2048",
+         "-O", "^64bit,^resize_inode", str(image), str(70 * 256)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    groups = E.groups(image)
+    assert len(groups) == 70
+    unreadable = 3 * 1024  # superblock in block 1, the table in blocks 2-4
+    real_read = Image.read
+
+    def read(self: Image, offset: int, length: int, where: Where | None = None) -> bytes:
+        if offset <= unreadable < offset + length:
+            raise TruncatedImage("simulated unreadable block", where)
+        return real_read(self, offset, length, where)
+
+    monkeypatch.setattr(Image, "read", read)
+    with Filesystem.open(image) as fs:
+        zone = fs.blocks.zone()
+    for group in groups:
+        if 32 <= group.number < 64:
+            continue
+        for block in (group.block_bitmap_at, group.inode_bitmap_at, *group.inode_table_at):
+            assert zone.overlaps(block, 1), (group.number, block)
