@@ -149,6 +149,9 @@ def decode_node(data: bytes, depth: int, entries: int) -> ExtentNode:
     directory lookups and file reads walk extent nodes on every call."""
     if entries == 0:
         return ExtentNode(depth, (), (), ())
+    if entries == 1 and depth == 0:  # most files: one extent, in i_block
+        key, length, start_hi, start_lo = _LEAF.unpack_from(data, _HEADER_SIZE)
+        return ExtentNode(0, (key,), (start_hi << 32 | start_lo,), (length,))
     area = data[_HEADER_SIZE : _HEADER_SIZE + entries * _ENTRY_SIZE]
     if depth == 0:
         keys, lens, starts_hi, starts_lo = zip(*_LEAF.iter_unpack(area), strict=True)
@@ -266,7 +269,7 @@ class _Walk:
         prev_key = -1
         prev_end = lo
         for key, start, raw_len in zip(keys, node.ptrs, node.lens, strict=True):
-            length = _length(raw_len)
+            length = raw_len - EXT_INIT_MAX_LEN if raw_len > EXT_INIT_MAX_LEN else raw_len
             if length == 0:
                 raise ExtentBadEntry(f"extent at logical {key} has ee_len 0", self.where(block))
             if key < prev_end:
@@ -316,10 +319,11 @@ def _leaf_extents(node: ExtentNode, start: int, out: list[Extent], end: int) -> 
     ):
         if key >= end:
             return
+        # tuple.__new__ positionally: the NamedTuple's keyword __new__ is a Python call.
         if raw_len > EXT_INIT_MAX_LEN:
-            out.append(Extent(key, raw_len - EXT_INIT_MAX_LEN, phys, True))
+            out.append(_new_tuple(Extent, (key, raw_len - EXT_INIT_MAX_LEN, phys, True)))
         else:
-            out.append(Extent(key, raw_len, phys, False))
+            out.append(_new_tuple(Extent, (key, raw_len, phys, False)))
 
 
 def find_extents(
@@ -375,6 +379,9 @@ def find_extents(
                 break
         else:
             return out
+
+
+_new_tuple = tuple.__new__
 
 
 def _length(raw_len: int) -> int:

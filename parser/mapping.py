@@ -22,7 +22,7 @@ from .errors import Ext4Error, InvalidRequest, Where
 from .extents import MAX_LOGICAL_BLOCKS, Extent, find_extents
 from .image import MAX_READ
 from .inline import inline_bytes
-from .inode import I_BLOCK_BYTES, Inode, inode_checksum_seed, is_fast_symlink
+from .inode import FL_INLINE_DATA, I_BLOCK_BYTES, Inode, inode_checksum_seed, is_fast_symlink
 
 if TYPE_CHECKING:
     from .filesystem import Filesystem
@@ -120,12 +120,15 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
     end = min(offset + size, inode.size)
     if offset >= end:
         return b""
-    if inode.has_inline_data and inode.size > I_BLOCK_BYTES:
-        return inline_bytes(fs.superblock, inode, budget)[offset:end]
-    if inode.has_inline_data or is_fast_symlink(fs.superblock, inode):
+    if inode.flags & FL_INLINE_DATA:
+        if inode.size > I_BLOCK_BYTES:
+            return inline_bytes(fs.superblock, inode, budget)[offset:end]
         return inode.i_block[offset:end]
-    if inode.file_type in _NO_DATA_TYPES:
-        return bytes(end - offset)
+    if inode.file_type != "reg":  # the tests below never hold for regular files
+        if is_fast_symlink(fs.superblock, inode):
+            return inode.i_block[offset:end]
+        if inode.file_type in _NO_DATA_TYPES:
+            return bytes(end - offset)
     # The runs straight from the extent tree or block map, not through `file_mappings`:
     # this is the path of every read, and the gaps between runs are the holes.
     block_size = fs.superblock.block_size
