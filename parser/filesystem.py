@@ -34,7 +34,7 @@ from .inode import (
     inode_location,
     read_inode,
 )
-from .mapping import Mapping, file_mappings, read_file
+from .mapping import Mapping, ReadWindow, file_mappings, read_file
 from .superblock import Superblock, read_superblock
 from .xattr import visible_xattrs
 
@@ -67,6 +67,7 @@ class Filesystem:
         "dx_nodes",
         "extent_nodes",
         "image",
+        "read_window",
         "superblock",
     )
 
@@ -90,6 +91,8 @@ class Filesystem:
         )
         # (directory inode, name) -> inode for names found: the kernel's dcache, bounded.
         self._dentries: LruCache[tuple[int, bytes], int] = LruCache(DENTRY_CACHE_SIZE)
+        # The runs of the last read that stopped short of its file's end (`read_file`).
+        self.read_window: ReadWindow | None = None
 
     @classmethod
     def open(cls, source: str | os.PathLike[str] | int) -> Self:

@@ -27,7 +27,14 @@ from .inode import FL_INLINE_DATA, I_BLOCK_BYTES, Inode, inode_checksum_seed, is
 if TYPE_CHECKING:
     from .filesystem import Filesystem
 
-__all__ = ["Mapping", "MappingKind", "file_mappings", "inode_checksum_seed", "read_file"]
+__all__ = [
+    "Mapping",
+    "MappingKind",
+    "ReadWindow",
+    "file_mappings",
+    "inode_checksum_seed",
+    "read_file",
+]
 
 #: i_block is 60 bytes: inline data and fast symlinks keep up to this much there.
 #: File types whose i_block holds no data mapping (device numbers, nothing).
@@ -108,6 +115,20 @@ def file_mappings(
     return out
 
 
+#: Logical blocks whose runs a read that stops short of the file's end fetches ahead.
+READ_WINDOW_BLOCKS = 1 << 14
+
+
+class ReadWindow(NamedTuple):
+    """The runs of logical blocks [first, end) of `inode` (the very Inode object: one read
+    again from the image is another), kept by `read_file` on the filesystem between reads."""
+
+    inode: Inode
+    first: int
+    end: int
+    runs: list[Extent]
+
+
 def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budget) -> bytes:
     """Up to `size` bytes of the file at `offset`, clamped to i_size (short or empty past EOF).
 
@@ -134,10 +155,27 @@ def read_file(fs: Filesystem, inode: Inode, offset: int, size: int, budget: Budg
     block_size = fs.superblock.block_size
     first = offset // block_size
     last = min(-(-end // block_size), MAX_LOGICAL_BLOCKS)
+    window = fs.read_window
+    if (
+        window is not None
+        and window.inode is inode
+        and window.first <= first
+        and last <= window.end
+    ):
+        runs = window.runs
+    elif end < inode.size:
+        # More reads will follow (cat, extract, a hash of a big file): find the runs of the
+        # next READ_WINDOW_BLOCKS too, and keep them for those reads.
+        file_end = min(-(-inode.size // block_size), MAX_LOGICAL_BLOCKS)
+        window_end = min(max(last, first + READ_WINDOW_BLOCKS), file_end)
+        runs = _runs(fs, inode, first, window_end, budget)
+        fs.read_window = ReadWindow(inode, first, window_end, runs)
+    else:
+        runs = _runs(fs, inode, first, last, budget)
     parts: list[bytes] = []
     image = fs.image
     cursor = offset
-    for run in _runs(fs, inode, first, last, budget):
+    for run in runs:
         run_start = run.logical_block * block_size
         lo = max(cursor, run_start)
         hi = min(end, run_start + run.length_blocks * block_size)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from ext4guard.parser import mapping
 from ext4guard.parser.budget import Budget
 from ext4guard.parser.errors import Ext4Error
 from ext4guard.parser.extents import walk_extent_tree
@@ -223,6 +224,30 @@ def test_content_matches_source(ext4_img: Built, path: str) -> None:
             assert read_file(fs, inode, offset, size, Budget()) == want[offset : offset + size]
         assert read_file(fs, inode, len(want), 10, Budget()) == b""
         assert read_file(fs, inode, len(want) + 5000, 10, Budget()) == b""
+
+
+@pytest.mark.parametrize("window_blocks", [7, 1 << 14])
+def test_interleaved_sequential_reads_match_source(
+    ext4_img: Built, window_blocks: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two files read turn about in 3,000-byte steps: each step that stops short of EOF keeps
+    # its runs for the next (`ReadWindow`), and the other file's step must not be served
+    # from them. A 7-block window makes reads cross window ends all the time.
+    monkeypatch.setattr(mapping, "READ_WINDOW_BLOCKS", window_blocks)
+    img = ext4_img.img
+    paths = ["/frag2", "/holey"]
+    with Filesystem.open(img) as fs:
+        inos = [fs.lookup(path) for path in paths]
+        got = [bytearray(), bytearray()]
+        done = [False, False]
+        while not all(done):
+            for i, ino in enumerate(inos):
+                if not done[i]:
+                    chunk = fs.read(ino, len(got[i]), 3000)
+                    got[i] += chunk
+                    done[i] = not chunk
+    for path, data in zip(paths, got, strict=True):
+        assert bytes(data) == ext4_img.files[path], path
 
 
 def test_prealloc_beyond_eof_is_unwritten_and_not_read(ext4_img: Built) -> None:
