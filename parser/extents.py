@@ -139,6 +139,9 @@ class ExtentNode(NamedTuple):
 _HEADER = struct.Struct("<HHHH")  # eh_magic, eh_entries, eh_max, eh_depth
 _LEAF = struct.Struct("<IHHI")  # ee_block, ee_len, ee_start_hi, ee_start_lo
 _INDEX = struct.Struct("<IIHH")  # ei_block, ei_leaf_lo, ei_leaf_hi, ei_unused
+# Records built on every read go through tuple.__new__ positionally: a NamedTuple's keyword
+# __new__ is a Python-level call that costs more than the decode around it.
+_new_tuple = tuple.__new__
 
 
 def decode_node(data: bytes, depth: int, entries: int) -> ExtentNode:
@@ -151,17 +154,17 @@ def decode_node(data: bytes, depth: int, entries: int) -> ExtentNode:
         return ExtentNode(depth, (), (), ())
     if entries == 1 and depth == 0:  # most files: one extent, in i_block
         key, length, start_hi, start_lo = _LEAF.unpack_from(data, _HEADER_SIZE)
-        return ExtentNode(0, (key,), (start_hi << 32 | start_lo,), (length,))
+        return _new_tuple(ExtentNode, (0, (key,), (start_hi << 32 | start_lo,), (length,)))
     area = data[_HEADER_SIZE : _HEADER_SIZE + entries * _ENTRY_SIZE]
     if depth == 0:
         keys, lens, starts_hi, starts_lo = zip(*_LEAF.iter_unpack(area), strict=True)
         if any(starts_hi):
             starts_lo = tuple(hi << 32 | lo for hi, lo in zip(starts_hi, starts_lo, strict=True))
-        return ExtentNode(0, keys, starts_lo, lens)
+        return _new_tuple(ExtentNode, (0, keys, starts_lo, lens))
     keys, leaves_lo, leaves_hi, _ = zip(*_INDEX.iter_unpack(area), strict=True)
     if any(leaves_hi):
         leaves_lo = tuple(hi << 32 | lo for hi, lo in zip(leaves_hi, leaves_lo, strict=True))
-    return ExtentNode(depth, keys, leaves_lo, ())
+    return _new_tuple(ExtentNode, (depth, keys, leaves_lo, ()))
 
 
 def decode_node_with_grammar(data: bytes, where: Where) -> ExtentNode:
@@ -319,7 +322,6 @@ def _leaf_extents(node: ExtentNode, start: int, out: list[Extent], end: int) -> 
     ):
         if key >= end:
             return
-        # tuple.__new__ positionally: the NamedTuple's keyword __new__ is a Python call.
         if raw_len > EXT_INIT_MAX_LEN:
             out.append(_new_tuple(Extent, (key, raw_len - EXT_INIT_MAX_LEN, phys, True)))
         else:
@@ -379,9 +381,6 @@ def find_extents(
                 break
         else:
             return out
-
-
-_new_tuple = tuple.__new__
 
 
 def _length(raw_len: int) -> int:
