@@ -89,6 +89,8 @@ BACKENDS = {
     "ext4guard-ra1m": _ext4guard("readahead_kb=1024"),
     "ext4guard-t0": _ext4guard("timeout=0"),
     "ext4guard-trio": _ext4guard("trio"),
+    "ext4guard-poll50": _ext4guard("poll_us=50"),
+    "ext4guard-poll200": _ext4guard("poll_us=200"),
 }
 
 

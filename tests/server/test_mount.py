@@ -6,7 +6,7 @@
   nanosecond times, inode numbers (hard links share them), link counts, device numbers, link
   targets, content sha256, xattrs and ACLs, and every readdir entry with its d_ino and d_type,
   `.` and `..` included (the root's `..` is the root);
-- an ordinary user (uid 65534) mounts through fusermount3; `-o trio` still serves;
+- an ordinary user (uid 65534) mounts through fusermount3; `-o trio` and `-o poll_us` serve;
 - the server is contained (/proc/PID/status) and holds only the image, /dev/fuse, its log and
   what trio itself opens;
 - kill -9 of the server followed by `umount` leaves no mount; SIGTERM to the helper unmounts;
@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+from ext4guard.server.mount import MountError, parse_options
 from tests.mounts import ENV, EXT4GUARD, find_server, is_mounted, run_ext4guard
 from tests.seeds import SEEDS, TYPE_NAMES, manifest_entries, seed_image, seed_manifest
 
@@ -592,13 +593,21 @@ def test_ordinary_user_mounts_through_fusermount3(request: pytest.FixtureRequest
     assert not result["mounted_after"]
 
 
-def test_trio_loop_serves_the_same_tree(workdir: Path) -> None:
-    """`-o trio` (pyfuse3's own loop, kept to measure the direct loop against) still serves."""
+@pytest.mark.parametrize("option", ["trio", "poll_us=200"])
+def test_other_request_loops_serve_the_same_tree(option: str, workdir: Path) -> None:
+    """`-o trio` (pyfuse3's own loop, kept to measure the direct loop against) and `-o
+    poll_us` (the direct loop polling /dev/fuse before it sleeps) serve the same tree."""
     image = seed_image("ext4_1k")
-    log = workdir / "trio.log"
-    with ext4guard_mounted(image, workdir / "trio", log, "-o", "trio") as mnt:
+    name = option.partition("=")[0]
+    with ext4guard_mounted(image, workdir / name, workdir / f"{name}.log", "-o", option) as mnt:
         problems = compare_with_manifest("ext4_1k", snapshot(mnt))
     assert not problems, "\n".join(problems[:20])
+
+
+@pytest.mark.parametrize("bad", ["poll_us=-1", "poll_us=x", "poll_us=1000001", "rw"])
+def test_bad_mount_options_are_refused(bad: str) -> None:
+    with pytest.raises(MountError):
+        parse_options(bad)
 
 
 def generate_tree(root: Path, seed: int) -> None:
