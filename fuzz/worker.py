@@ -47,7 +47,7 @@ from .campaign import (
     memfds,
     signature_of,
 )
-from .libfuzzer import DICTIONARY, fuzz_modules, libfuzzer_options, write_seeds
+from .libfuzzer import DICTIONARY, excluded_modules, libfuzzer_options, write_seeds
 
 if TYPE_CHECKING:  # importing it would import the parser before it is instrumented
     from .regressions import Reproducer
@@ -79,7 +79,7 @@ def _load_target(name: str, instrument: bool) -> ModuleType:
         return load()
     import atheris  # type: ignore[import-untyped]
 
-    with atheris.instrument_imports(include=["ext4guard.parser"], exclude=fuzz_modules()):
+    with atheris.instrument_imports(include=["ext4guard.parser"], exclude=excluded_modules()):
         return load()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from ext4guard.fuzz.libfuzzer import fuzz_modules, libfuzzer_options
+from ext4guard.fuzz.libfuzzer import excluded_modules, fuzz_modules, libfuzzer_options
 from ext4guard.fuzz.seeds import seed_bytes, seed_names
 from ext4guard.fuzz.targets import TARGETS, WHOLE_IMAGE, options_file
 from tests.limits import limits
@@ -108,6 +108,10 @@ def test_driver_instruments_only_the_parser() -> None:
     assert "ext4guard.fuzz.mutators" in names and "ext4guard.fuzz.targets.walk" in names
     assert "ext4guard.fuzz.targets" in names
     assert not any(n.startswith("ext4guard.parser") for n in names)
+    # Beyond the fuzz package, only the named hot helpers of the parser are left alone.
+    parser_excluded = [n for n in excluded_modules() if n.startswith("ext4guard.parser")]
+    assert parser_excluded == ["ext4guard.parser.dirhash"]
+    assert set(names) <= set(excluded_modules())
 
 
 def test_record_targets_leave_their_templates_intact() -> None:
