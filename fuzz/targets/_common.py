@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 
@@ -37,10 +37,13 @@ Mutate = Callable[[bytes, int], bytes]
 
 
 def attempt(call: Callable[[], object]) -> object:
-    """Run one public call: an Ext4Error is an answer; anything else propagates."""
+    """Run one public call: an Ext4Error is an answer; anything else propagates. A lazy
+    answer (a generator) is drawn, up to WALK_CAP items, inside the guard; any other answer
+    comes back as it is (an `Inode` or a listing tuple must stay one: the targets test
+    `isinstance(result, Inode)` before going deeper)."""
     try:
         result = call()
-        if isinstance(result, Iterable) and not isinstance(result, bytes | str | dict):
+        if isinstance(result, Iterator):
             result = list(itertools.islice(result, WALK_CAP))
         return result
     except Ext4Error as exc:

@@ -23,7 +23,7 @@ from ext4guard.fuzz.targets._common import PristineShared
 from ext4guard.parser.errors import Ext4Error, ImageIOError, TruncatedImage
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.image import MAX_READ, Image
-from ext4guard.parser.inode import ROOT_INO
+from ext4guard.parser.inode import ROOT_INO, Inode
 
 RECORD_TARGETS = sorted(set(TARGETS) - WHOLE_IMAGE)
 
@@ -148,3 +148,38 @@ def test_walk_reads_its_input_in_place() -> None:
             fresh = exercise_tree(Filesystem(Image(fd)))
             assert os.pread(fd, 16, 1024) == raw[1024:1040]
         assert exercise_tree(Filesystem(MemImage(raw))) == fresh > 0
+
+
+def test_attempt_keeps_records_and_draws_generators() -> None:
+    """`attempt` once turned every iterable answer into a list: an `Inode` (a NamedTuple)
+    came back as a list, `isinstance(result, Inode)` failed, and every target stopped
+    after the stat (no read, listing, readlink, extent walk). Records stay records."""
+    from ext4guard.fuzz.targets._common import attempt
+
+    fs = Filesystem(MemImage(seed_bytes(SMALL_SEEDS[0])))
+    assert isinstance(attempt(lambda: fs.stat(ROOT_INO)), Inode)
+    listing = attempt(lambda: fs.iterdir(ROOT_INO))
+    assert isinstance(listing, tuple) and listing[0]
+    assert isinstance(attempt(fs.groups), list)
+    assert isinstance(attempt(lambda: fs.walk(b"/")), list)
+
+
+def test_targets_go_past_the_stat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over their seed inputs, the inode and walk targets read files and list directories."""
+    from ext4guard.fuzz.targets import _common
+
+    calls: dict[str, int] = {"read": 0, "iterdir": 0, "readlink": 0}
+    for name in calls:
+        original = getattr(Filesystem, name)
+
+        def counted(self: Filesystem, *args: object, _f=original, _n=name) -> object:  # type: ignore[no-untyped-def]
+            calls[_n] += 1
+            return _f(self, *args)
+
+        monkeypatch.setattr(Filesystem, name, counted)
+    for data in TARGETS["inode"].seed_inputs():
+        TARGETS["inode"].test_one_input(data)
+    assert calls["read"] > 0 and calls["iterdir"] > 0 and calls["readlink"] > 0
+    before = dict(calls)
+    _common.exercise_tree(Filesystem(MemImage(seed_bytes(SMALL_SEEDS[1]))))
+    assert calls["read"] > before["read"] and calls["iterdir"] > before["iterdir"]
