@@ -182,24 +182,41 @@ def select(
 
 class PristineShared(Filesystem):
     """A Filesystem over a patched seed that borrows, from the filesystem opened once on the
-    pristine seed, what the patch cannot change: the verified group descriptors and the
-    metadata zone built from them (only superblock and descriptor bytes feed either), and,
-    when no inode record is patched, the verified inodes. Every other record is read from
-    the patched image into this open's own, empty caches."""
+    pristine seed, what the patch cannot change: the verified descriptors of the groups
+    whose descriptor bytes are unpatched, the metadata zone when no descriptor is patched
+    (only superblock and descriptor bytes feed either), and the verified inodes when no
+    inode record is patched (in the groups whose descriptor is not). Everything else is
+    read from the patched image into this open's own, empty caches."""
 
-    __slots__ = ("_borrow_inodes", "_pristine")
+    __slots__ = ("_borrow_inodes", "_fresh_groups", "_pristine")
 
-    def __init__(self, image: Image, pristine: Filesystem, *, borrow_inodes: bool) -> None:
+    def __init__(
+        self,
+        image: Image,
+        pristine: Filesystem,
+        *,
+        borrow_inodes: bool,
+        fresh_groups: frozenset[int] = frozenset(),
+    ) -> None:
         super().__init__(image)
         self._pristine = pristine
         self._borrow_inodes = borrow_inodes
-        self.blocks = _SharedZone(image, self.superblock, pristine.blocks)
+        self._fresh_groups = fresh_groups
+        if not fresh_groups:
+            self.blocks = _SharedZone(image, self.superblock, pristine.blocks)
 
     def group(self, group: int) -> GroupDesc:
+        if group in self._fresh_groups:
+            return super().group(group)
         return self._pristine.group(group)
 
     def inode(self, ino: int) -> Inode:
-        if self._borrow_inodes:
+        # An inode's record and its group's descriptor (where the table is, what is unused)
+        # make it: borrowed when neither is patched.
+        if self._borrow_inodes and (
+            not self._fresh_groups
+            or (ino - 1) // self.superblock.inodes_per_group not in self._fresh_groups
+        ):
             return self._pristine.inode(ino)
         return super().inode(ino)
 
@@ -218,19 +235,16 @@ class _SharedZone(BlockReader):
         return self._shared.zone()
 
 
-#: Records whose bytes the borrowed descriptors and zone are built from.
-_GEOMETRY = frozenset({R.SUPERBLOCK, R.GROUP_DESC})
-
-
 class RecordTarget:
     """A per-layer target: an input replaces (part of) records of a seed image; the
     checksums it invalidates are recomputed unless the flags byte says not to; then `run`
     drives the layer's part of the facade on a `Filesystem` over the patched image.
 
     The image is the seed's scratch copy in memory, patched in place and put back after the
-    input (no file, no copy of the image). Unless the input touches the superblock or the
-    descriptors, the Filesystem borrows the descriptors and zone of the seed opened once
-    (`PristineShared`): re-verifying them for every input was half of what an input cost."""
+    input (no file, no copy of the image). Unless the input touches the superblock, the
+    Filesystem borrows what the input left alone from the seed opened once
+    (`PristineShared`): re-verifying every descriptor for every input was half of what an
+    input cost."""
 
     def __init__(self, seeds: Sequence[str], build: Build, run: Run) -> None:
         self.seeds = tuple(seeds)
@@ -296,10 +310,14 @@ class RecordTarget:
         """A Filesystem over the candidate's patched scratch image (raises Ext4Error)."""
         image = MemImage(cand.template.work)
         pristine = self.pristine(cand.template)
-        kinds = {r.kind for start, end in dirty for r in cand.layout.overlapping(start, end)}
-        if pristine is None or kinds & _GEOMETRY:
+        touched = [r for start, end in dirty for r in cand.layout.overlapping(start, end)]
+        kinds = {r.kind for r in touched}
+        if pristine is None or R.SUPERBLOCK in kinds:
             return Filesystem(image)
-        return PristineShared(image, pristine, borrow_inodes=R.INODE not in kinds)
+        fresh = frozenset(r.group for r in touched if r.kind == R.GROUP_DESC)
+        return PristineShared(
+            image, pristine, borrow_inodes=R.INODE not in kinds, fresh_groups=fresh
+        )
 
     def test_one_input(self, data: bytes) -> None:
         applied = self._apply(data)
