@@ -19,7 +19,12 @@ from .. import records as R
 from ._common import Candidate, RecordTarget, attempt, select
 
 DESCRIPTION = "journal superblock: jbd2 checks of check, grammar decode of jbd2 records"
-SEEDS = ("ext3_journal", "ext4_1k")
+#: ext4_1k's journal is extent-mapped. check's journal pass maps the whole journal inode
+#: first: ext3_journal's block map (a thousand blocks through indirect blocks, none of
+#: which an input changes) was 85 % of this target's time. The block-mapped journal's
+#: superblock is mutated by the whole-image `check` target (ext3_journal is among its
+#: seeds, its journal blocks among the records its mutator aims at).
+SEEDS = ("ext4_1k",)
 
 
 def _run(fs: Filesystem, cand: Candidate) -> None:
