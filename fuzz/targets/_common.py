@@ -51,10 +51,17 @@ def attempt(call: Callable[[], object]) -> object:
 
 
 def exercise_inode(
-    fs: Filesystem, ino: int, path: bytes | None = None, *, list_dir: bool = True
+    fs: Filesystem,
+    ino: int,
+    path: bytes | None = None,
+    *,
+    list_dir: bool = True,
+    every_call: bool = True,
+    read_cap: int = READ_CAP,
 ) -> None:
-    """Every public call that makes sense for inode `ino` (and its path, when known);
-    `list_dir=False` when the caller lists the directory itself."""
+    """Every public call that makes sense for inode `ino` (and its path, when known):
+    `list_dir=False` when the caller lists the directory itself; `every_call=False` reads
+    a file once (no tail read, no iomap) for a caller that samples those."""
     inode = attempt(lambda: fs.stat(ino))
     if path is not None:
         attempt(lambda: fs.lookup(path))
@@ -68,16 +75,34 @@ def exercise_inode(
     elif kind == "lnk":
         attempt(lambda: fs.readlink(ino))
     else:
-        attempt(lambda: fs.read(ino, 0, READ_CAP))
-        attempt(lambda: fs.read(ino, max(0, inode.size - 100), 4096))
-        attempt(lambda: fs.iomap(ino, 0, READ_CAP))
-        attempt(lambda: fs.iomap(ino, 1 << 40, 1 << 20))
+        attempt(lambda: fs.read(ino, 0, read_cap))
+        if every_call:
+            _file_calls(fs, inode, read_cap)
 
 
-#: A walk looks up by path the first entry of each directory, every LOOKUP_EVERY-th after
-#: it and the last: an index probe per leaf block or so. Looking up every entry (hashing
-#: each name again, the listing having just found it) was three quarters of a walk's time.
-LOOKUP_EVERY = 16
+def _file_calls(fs: Filesystem, inode: Inode, read_cap: int) -> None:
+    """A file's calls beyond its first read: the tail, its mappings, a mapping far out."""
+    ino = inode.ino
+    attempt(lambda: fs.read(ino, max(0, inode.size - 100), 4096))
+    attempt(lambda: fs.iomap(ino, 0, read_cap))
+    attempt(lambda: fs.iomap(ino, 1 << 40, 1 << 20))
+
+
+def _sampled(fs: Filesystem, ino: int, path: bytes) -> None:
+    """The sampled calls for an entry already exercised without them."""
+    attempt(partial(fs.lookup, path))
+    inode = attempt(partial(fs.stat, ino))
+    if isinstance(inode, Inode) and inode.file_type not in ("dir", "lnk"):
+        _file_calls(fs, inode, WALK_READ_CAP)
+
+
+#: A walk reads every file's first WALK_READ_CAP bytes, and makes the other calls (lookup
+#: by path, tail read, iomaps) on a sample: the first entry of each directory, every
+#: SAMPLE_EVERY-th after it and the last. Looking up every entry (hashing each name again,
+#: the listing having just found it) was three quarters of a walk's time, and the other
+#: calls map the same extents the read just mapped.
+SAMPLE_EVERY = 16
+WALK_READ_CAP = 64 * 1024
 _FT_DIR = 2  # the dirent type byte of a directory
 
 
@@ -90,7 +115,7 @@ def exercise_tree(fs: Filesystem, top: bytes = b"/", cap: int = WALK_CAP) -> int
     by_type = "filetype" in fs.superblock.incompat
     parent = b""
     in_dir = 0
-    last: bytes | None = None  # the current directory's last path not looked up yet
+    last: tuple[bytes, int] | None = None  # the directory's last entry, if not sampled
     try:
         walk = fs.walk(top)
         for item in itertools.islice(walk, cap):
@@ -100,16 +125,23 @@ def exercise_tree(fs: Filesystem, top: bytes = b"/", cap: int = WALK_CAP) -> int
             here = path[: path.rfind(b"/")]
             if here != parent:
                 if last is not None:
-                    attempt(partial(fs.lookup, last))
+                    _sampled(fs, last[1], last[0])
                 parent, in_dir = here, 0
-            lookup = in_dir % LOOKUP_EVERY == 0
+            sample = in_dir % SAMPLE_EVERY == 0
             walk_lists = entry.file_type == _FT_DIR if by_type else True
-            exercise_inode(fs, entry.inode, path if lookup else None, list_dir=not walk_lists)
-            last = None if lookup else path
+            exercise_inode(
+                fs,
+                entry.inode,
+                path if sample else None,
+                list_dir=not walk_lists,
+                every_call=sample,
+                read_cap=WALK_READ_CAP,
+            )
+            last = None if sample else (path, entry.inode)
             in_dir += 1
             seen += 1
         if last is not None:
-            attempt(partial(fs.lookup, last))
+            _sampled(fs, last[1], last[0])
     except Ext4Error:
         pass
     return seen
