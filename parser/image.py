@@ -11,10 +11,20 @@ import os
 import stat
 from typing import Self
 
-from .errors import ImageIOError, TruncatedImage, Where
+from .errors import Ext4Error, ImageIOError, TruncatedImage, Where
 
 #: No single metadata read is larger than this (a 64 KiB block is the largest ext4 allows).
 MAX_READ = 1 << 20
+
+
+def range_error(offset: int, length: int, size: int, where: Where | None) -> Ext4Error:
+    """Why a read of `length` bytes at `offset` is refused on an image of `size` bytes (the
+    caller has found that it is): negative or oversized, or past the end."""
+    if offset < 0 or length < 0 or length > MAX_READ:
+        return ImageIOError(f"refusing read of {length} bytes at offset {offset}", where)
+    return TruncatedImage(
+        f"{length} bytes at offset {offset} run past the image end ({size} bytes)", where
+    )
 
 
 class Image:
@@ -62,13 +72,8 @@ class Image:
 
     def read(self, offset: int, length: int, where: Where | None = None) -> bytes:
         """Exactly `length` bytes at `offset`, or a typed error."""
-        if offset < 0 or length < 0 or length > MAX_READ:
-            raise ImageIOError(f"refusing read of {length} bytes at offset {offset}", where)
-        if offset + length > self.size:
-            raise TruncatedImage(
-                f"{length} bytes at offset {offset} run past the image end ({self.size} bytes)",
-                where,
-            )
+        if offset < 0 or length < 0 or length > MAX_READ or offset + length > self.size:
+            raise range_error(offset, length, self.size, where)
         chunks: list[bytes] = []
         done = 0
         while done < length:
