@@ -1,9 +1,11 @@
 """Target: a whole image, opened, walked, and every file read.
 
-The input is an image. It is opened, its descriptors listed, the tree walked from the root,
-and every entry met stat'ed, looked up by path, its attributes listed, and, by type, listed
-(directories), read and mapped (files, the first 256 KiB) or read as a link. What a reader of
-an untrusted image does, end to end.
+The input is an image. It is opened, its descriptors listed, the tree walked from the root
+(every directory listed once), and every entry met stat'ed, its attributes listed, and, by
+type, read (files, the first 64 KiB) or read as a link; a sample of entries (the first of
+each directory, every 16th, the last) is also looked up by path, and its file read at the
+tail and mapped (`_common.exercise_tree`). What a reader of an untrusted image does, end to
+end.
 """
 
 from __future__ import annotations
