@@ -12,8 +12,8 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ext4guard.parser.errors import ImageIOError, TruncatedImage, Where
-from ext4guard.parser.image import MAX_READ, Image
+from ext4guard.parser.errors import Where
+from ext4guard.parser.image import MAX_READ, Image, range_error
 
 
 class MemImage(Image):
@@ -35,13 +35,8 @@ class MemImage(Image):
         self.fd = -1
 
     def read(self, offset: int, length: int, where: Where | None = None) -> bytes:
-        if offset < 0 or length < 0 or length > MAX_READ:
-            raise ImageIOError(f"refusing read of {length} bytes at offset {offset}", where)
-        if offset + length > self.size:
-            raise TruncatedImage(
-                f"{length} bytes at offset {offset} run past the image end ({self.size} bytes)",
-                where,
-            )
+        if offset < 0 or length < 0 or length > MAX_READ or offset + length > self.size:
+            raise range_error(offset, length, self.size, where)
         chunk = self.buf[offset : offset + length]
         return chunk if isinstance(chunk, bytes) else chunk.tobytes()
 
