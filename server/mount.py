@@ -19,8 +19,9 @@ runs contained (`server.sandbox`) and holds only those two fds.
    /dev/fuse fd: the server's is the only one, so a dead server means an aborted
    connection (ENOTCONN), never a hang.
 4. The server gives pyfuse3 `/dev/fd/N`, libfuse's form for "already mounted", and serves
-   from the direct loop (`_direct_loop`: one blocking read of /dev/fuse per request, no
-   event loop; `-o trio` keeps pyfuse3's trio loop, for measuring).
+   from the direct loop (`_direct_loop`: a poll of /dev/fuse for up to `-o poll_us`, then
+   one blocking read per request, no event loop; `-o trio` keeps pyfuse3's trio loop, for
+   measuring).
 5. The helper waits for the server. SIGINT/SIGTERM/SIGHUP make it unmount (lazily when the
    mount is busy), which ends the server; a server that dies is noticed and its mount
    removed the same way. `umount` works whether or not a server or helper is alive.
