@@ -785,27 +785,18 @@ def parse_args(argv: Sequence[str]) -> Settings | None:
         help=f"campaign length in seconds; 0 runs until interrupted (default {DEFAULT_SECONDS})",
     )
     home = DEFAULT_HOME.relative_to(DEFAULT_HOME.parent.parent)
-    cli.add_argument(
-        "--corpus",
-        type=Path,
-        default=DEFAULT_HOME / "corpus",
-        metavar="DIR",
-        help=f"one subdirectory per target, kept between runs (default {home}/corpus)",
-    )
-    cli.add_argument(
-        "--crashes",
-        type=Path,
-        default=DEFAULT_HOME / "crashes",
-        metavar="DIR",
-        help=f"one subdirectory per finding (default {home}/crashes)",
-    )
-    cli.add_argument(
-        "--runs",
-        type=Path,
-        default=DEFAULT_HOME / "runs",
-        metavar="DIR",
-        help=f"report.json, stats.jsonl, coverage.png per campaign (default {home}/runs)",
-    )
+    for name, holds in (
+        ("corpus", "one subdirectory per target, kept between runs"),
+        ("crashes", "one subdirectory per finding"),
+        ("runs", "report.json, stats.jsonl, coverage.png per campaign"),
+    ):
+        cli.add_argument(
+            f"--{name}",
+            type=Path,
+            default=DEFAULT_HOME / name,
+            metavar="DIR",
+            help=f"{holds} (default {home}/{name})",
+        )
     cli.add_argument("--plain", action="store_true", help="no live display: one line per event")
     cli.add_argument("--list", action="store_true", help="list the targets and exit")
     try:

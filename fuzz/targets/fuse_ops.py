@@ -58,10 +58,11 @@ def run(handler: Callable[..., Coroutine[Any, Any, Any]], *args: object) -> Any:
     raise HandlerWaited(f"{getattr(handler, '__name__', handler)} suspended")
 
 
-class _Collect:
-    """Stands in for pyfuse3.readdir_reply: keeps (name, attributes, next offset)."""
+class ReaddirCollector:
+    """Stands in for pyfuse3.readdir_reply: keeps (name, attributes, next offset), up to
+    `room` entries per readdir call (the kernel's buffer), as the server's tests do too."""
 
-    def __init__(self, room: int) -> None:
+    def __init__(self, room: int = 1 << 30) -> None:
         self.room = room
         self.entries: list[tuple[bytes, pyfuse3.EntryAttributes, int]] = []
 
@@ -81,7 +82,7 @@ def _list(ops: Ext4Operations, node: int, budget: list[int]) -> list[tuple[bytes
     original = pyfuse3.readdir_reply
     try:
         while budget[0] > 0:
-            collect = _Collect(room=64)
+            collect = ReaddirCollector(room=64)
             setattr(pyfuse3, "readdir_reply", collect)  # noqa: B010 (a module function)
             if isinstance(run(ops.readdir, fh, start, None), pyfuse3.FUSEError):
                 break

@@ -16,6 +16,7 @@ import pyfuse3
 import pytest
 import trio
 
+from ext4guard.fuzz.targets.fuse_ops import ReaddirCollector
 from ext4guard.parser.errors import NotFound
 from ext4guard.parser.filesystem import Filesystem
 from ext4guard.parser.inode import inode_location
@@ -35,20 +36,6 @@ def call(fn: Callable[..., Awaitable[T]], *args: Any) -> T:
     return trio.run(run)
 
 
-class Collect:
-    """Stands in for pyfuse3.readdir_reply: collects entries, accepts `room` of them."""
-
-    def __init__(self, room: int = 1 << 30) -> None:
-        self.room = room
-        self.entries: list[tuple[bytes, pyfuse3.EntryAttributes, int]] = []
-
-    def __call__(self, token: object, name: bytes, attr: pyfuse3.EntryAttributes, nxt: int) -> bool:
-        if len(self.entries) >= self.room:
-            return False
-        self.entries.append((name, attr, nxt))
-        return True
-
-
 def listdir(
     ops: Ext4Operations, node: int, monkeypatch: pytest.MonkeyPatch
 ) -> list[tuple[bytes, pyfuse3.EntryAttributes]]:
@@ -56,7 +43,7 @@ def listdir(
     out: list[tuple[bytes, pyfuse3.EntryAttributes]] = []
     start = 0
     while True:
-        collect = Collect(room=7)  # small buffers: listing resumes from next_id
+        collect = ReaddirCollector(room=7)  # small buffers: listing resumes from next_id
         monkeypatch.setattr(fuse_ops.pyfuse3, "readdir_reply", collect)
         call(ops.readdir, fh, start, None)
         if not collect.entries:
