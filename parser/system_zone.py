@@ -44,11 +44,8 @@ class SystemZone:
                 merged.append((start, end))
         self._starts = [start for start, _ in merged]
         self._ends = [end for _, end in merged]
-        # list.sort in place: on the usual already-sorted input it is one linear pass.
-        self._singles = list(singles)
-        self._singles.sort()
-        self._tables = list(tables)
-        self._tables.sort()
+        self._singles = sorted(singles)
+        self._tables = sorted(tables)
         self._table_blocks = table_blocks
 
     def overlaps(self, block: int, count: int) -> bool:
