@@ -510,14 +510,7 @@ class Campaign:
                 slot.minimizer.signal(signal.SIGKILL)
         if deadline is not None and now > deadline + 30:
             self.request_stop("time")
-        for key, _ in self.selector.select(timeout=0.2):
-            slot, worker = key.data
-            if not worker.read():
-                self._finish(slot, worker)
-        for slot in self.slots:
-            for worker in (slot.worker, slot.minimizer):
-                if worker is not None and worker.proc.poll() is not None:
-                    self._finish(slot, worker)
+        self._pump()
         if now - self.last_corpus_count >= 2.0:
             self.count_corpus(now)
         if now - self.last_sample >= SAMPLE_EVERY:
@@ -587,14 +580,18 @@ class Campaign:
                         if worker is not None:
                             worker.interrupted = True
                             worker.signal(signal.SIGKILL)
-            for key, _ in self.selector.select(timeout=0.2):
-                slot, worker = key.data
-                if not worker.read():
+            self._pump()
+
+    def _pump(self) -> None:
+        """Read what workers wrote (up to 0.2 s of waiting) and reap those that ended."""
+        for key, _ in self.selector.select(timeout=0.2):
+            slot, worker = key.data
+            if not worker.read():
+                self._finish(slot, worker)
+        for slot in self.slots:
+            for worker in (slot.worker, slot.minimizer):
+                if worker is not None and worker.proc.poll() is not None:
                     self._finish(slot, worker)
-            for slot in self.slots:
-                for worker in (slot.worker, slot.minimizer):
-                    if worker is not None and worker.proc.poll() is not None:
-                        self._finish(slot, worker)
 
     # -- output
 
