@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -552,7 +552,7 @@ class Campaign:
                 state.findings,
             )
             self.samples.append(sample)
-            self.stats_file.write(json.dumps(sample_dict(sample)) + "\n")
+            self.stats_file.write(json.dumps(asdict(sample)) + "\n")
 
     def request_stop(self, reason: str) -> None:
         if self.stop_requested:
@@ -646,19 +646,6 @@ class Campaign:
 
     def wall_start_text(self) -> str:
         return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.wall_start))
-
-
-def sample_dict(sample: Sample) -> dict[str, Any]:
-    return {
-        "t": sample.t,
-        "target": sample.target,
-        "execs": sample.execs,
-        "exec_per_s": sample.exec_per_s,
-        "cov": sample.cov,
-        "ft": sample.ft,
-        "corpus": sample.corpus,
-        "findings": sample.findings,
-    }
 
 
 def _last_line(lines: Sequence[str]) -> str:
