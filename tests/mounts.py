@@ -3,6 +3,7 @@ mounts and the contained server."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import subprocess
 import sys
@@ -50,3 +51,44 @@ def find_server(image: Path) -> int | None:
         if str(image) in targets:
             return int(entry)
     return None
+
+
+class _Dirent64(ctypes.Structure):
+    _fields_ = [
+        ("d_ino", ctypes.c_uint64),
+        ("d_off", ctypes.c_int64),
+        ("d_reclen", ctypes.c_ushort),
+        ("d_type", ctypes.c_ubyte),
+        ("d_name", ctypes.c_char * 256),
+    ]
+
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.opendir.argtypes = (ctypes.c_char_p,)
+_libc.opendir.restype = ctypes.c_void_p
+_libc.readdir64.argtypes = (ctypes.c_void_p,)
+_libc.readdir64.restype = ctypes.POINTER(_Dirent64)
+_libc.closedir.argtypes = (ctypes.c_void_p,)
+DT_UNKNOWN = 0
+
+
+def raw_listing(path: bytes) -> list[tuple[bytes, int, int]]:
+    """(name, d_ino, d_type) of every entry readdir(3) returns, `.` and `..` included (what
+    `ls -ai` shows; os.listdir and os.scandir leave the dots out)."""
+    handle = _libc.opendir(path)
+    if not handle:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), path)
+    out = []
+    try:
+        while True:
+            ctypes.set_errno(0)
+            entry = _libc.readdir64(handle)
+            if not entry:
+                if ctypes.get_errno():  # NULL ends a listing, or with errno set, fails it
+                    raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), path)
+                break
+            d = entry.contents
+            out.append((d.d_name, d.d_ino, d.d_type))
+    finally:
+        _libc.closedir(handle)
+    return sorted(out)

@@ -65,7 +65,7 @@ from ext4guard.fuzz import mutators as M
 from ext4guard.fuzz import records as R
 from ext4guard.fuzz import regressions as G
 from ext4guard.fuzz.seeds import seed_bytes
-from tests.mounts import find_server, is_mounted, run_ext4guard, unmount
+from tests.mounts import ENV, find_server, is_mounted, run_ext4guard, unmount
 from tests.seeds import manifest_entries, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
@@ -135,40 +135,12 @@ XATTR_NAMES = (
 #: The syscall worker: chroots into the mount (argv[1]) and answers one JSON request per line
 #: with {"ok": value} or {"errno": n}. Paths and names travel as hex (they are raw bytes).
 WORKER = r"""
-import ctypes, hashlib, json, os, stat, sys
+import hashlib, json, os, stat, sys
 
-class Dirent64(ctypes.Structure):
-    _fields_ = [("d_ino", ctypes.c_uint64), ("d_off", ctypes.c_int64),
-                ("d_reclen", ctypes.c_ushort), ("d_type", ctypes.c_ubyte),
-                ("d_name", ctypes.c_char * 256)]
-
-libc = ctypes.CDLL(None, use_errno=True)
-libc.opendir.argtypes = (ctypes.c_char_p,)
-libc.opendir.restype = ctypes.c_void_p
-libc.readdir64.argtypes = (ctypes.c_void_p,)
-libc.readdir64.restype = ctypes.POINTER(Dirent64)
-libc.closedir.argtypes = (ctypes.c_void_p,)
+from tests.mounts import raw_listing  # before the chroot: PYTHONPATH is the checkout
 
 def raw_readdir(path):
-    handle = libc.opendir(path)
-    if not handle:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
-    out = []
-    try:
-        while True:
-            ctypes.set_errno(0)
-            entry = libc.readdir64(handle)
-            if not entry:
-                err = ctypes.get_errno()
-                if err:
-                    raise OSError(err, os.strerror(err))
-                break
-            d = entry.contents
-            out.append([d.d_name.hex(), d.d_ino, d.d_type])
-    finally:
-        libc.closedir(handle)
-    return sorted(out)
+    return [[name.hex(), ino, kind] for name, ino, kind in raw_listing(path)]
 
 def stat_fields(st):
     return [st.st_mode, st.st_ino, st.st_nlink, st.st_uid, st.st_gid, st.st_size,
@@ -242,6 +214,7 @@ class Worker:
         self.timeout = timeout
         self.proc = subprocess.Popen(
             [sys.executable, "-c", WORKER, str(mnt)],
+            env=ENV,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -37,7 +37,15 @@ from pathlib import Path
 import pytest
 
 from ext4guard.server.mount import MountError, parse_options
-from tests.mounts import ENV, EXT4GUARD, find_server, is_mounted, run_ext4guard
+from tests.mounts import (
+    DT_UNKNOWN,
+    ENV,
+    EXT4GUARD,
+    find_server,
+    is_mounted,
+    raw_listing,
+    run_ext4guard,
+)
 from tests.seeds import SEEDS, TYPE_NAMES, manifest_entries, seed_image, seed_manifest
 
 IS_ROOT = os.geteuid() == 0
@@ -82,41 +90,6 @@ def kernel_mounted(image: Path, mnt: Path) -> Iterator[Path | None]:
         yield mnt
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
-
-
-class _Dirent64(ctypes.Structure):
-    _fields_ = [
-        ("d_ino", ctypes.c_uint64),
-        ("d_off", ctypes.c_int64),
-        ("d_reclen", ctypes.c_ushort),
-        ("d_type", ctypes.c_ubyte),
-        ("d_name", ctypes.c_char * 256),
-    ]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.opendir.argtypes = (ctypes.c_char_p,)
-_libc.opendir.restype = ctypes.c_void_p
-_libc.readdir64.argtypes = (ctypes.c_void_p,)
-_libc.readdir64.restype = ctypes.POINTER(_Dirent64)
-_libc.closedir.argtypes = (ctypes.c_void_p,)
-DT_UNKNOWN = 0
-
-
-def raw_listing(path: bytes) -> list[tuple[bytes, int, int]]:
-    """(name, d_ino, d_type) of every entry readdir(3) returns, `.` and `..` included (what
-    `ls -ai` shows; os.listdir and os.scandir leave the dots out)."""
-    handle = _libc.opendir(path)
-    if not handle:
-        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()), path)
-    out = []
-    try:
-        while entry := _libc.readdir64(handle):
-            d = entry.contents
-            out.append((d.d_name, d.d_ino, d.d_type))
-    finally:
-        _libc.closedir(handle)
-    return sorted(out)
 
 
 def sha256_of(path: bytes) -> str:
